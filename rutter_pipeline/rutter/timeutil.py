@@ -1,0 +1,98 @@
+"""Time conversions at the API boundary: query parameters are Unix milliseconds, bodies ISO 8601."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_ms(moment: datetime) -> int:
+    """Unix milliseconds of an aware datetime (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    # Integer arithmetic: float timestamps lose the millisecond for dates far from 1970.
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def from_ms(ms: int) -> datetime:
+    """Aware UTC datetime for Unix milliseconds."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse an ISO 8601 timestamp or date from a response body into an aware UTC datetime.
+
+    Accepts `2023-01-02T02:34:56.000Z`, offsets (`+02:00`), no fraction, and plain dates (`2023-01-02`,
+    taken as midnight UTC). Raises ValueError for anything else.
+    """
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
+    candidate = text.strip()
+    if candidate.endswith(("Z", "z")):
+        candidate = candidate[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(candidate)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_iso(moment: datetime) -> str:
+    """ISO 8601 with milliseconds and `Z`, the form Rutter sends: `2023-01-02T02:34:56.000Z`."""
+    utc = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def iso_to_ms(text: str) -> int:
+    """Unix milliseconds of an ISO 8601 string."""
+    return to_ms(parse_iso(text))
+
+
+def ms_to_iso(ms: int) -> str:
+    """ISO 8601 (`...000Z`) of Unix milliseconds."""
+    return format_iso(from_ms(ms))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window [start_ms, end_ms) in Unix milliseconds.
+
+    `start_ms=None` reaches back to the beginning of time (the first backfill window takes everything older);
+    `end_ms=None` reaches up to now and beyond (the latest window). Adjacent windows `[a, b)` and `[b, c)`
+    together cover every instant exactly once; the API's `*_max` bounds are inclusive, so a window asks for
+    `*_max = end_ms - 1`.
+    """
+
+    start_ms: int | None
+    end_ms: int | None
+    #: The calendar period [start, end) in ms this window stands for, when it is a partition's month; period
+    #: reports (income statements, ...) are asked for this period even when the window itself is open-ended.
+    period: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.start_ms is not None and self.end_ms is not None and self.start_ms >= self.end_ms:
+            raise ValueError(f"empty window: start {self.start_ms} >= end {self.end_ms}")
+
+    @property
+    def is_first(self) -> bool:
+        """True when the window has no lower bound."""
+        return self.start_ms is None
+
+    def contains(self, ms: int) -> bool:
+        """Whether an instant lies in the window."""
+        return (self.start_ms is None or ms >= self.start_ms) and (self.end_ms is None or ms < self.end_ms)
+
+    @property
+    def inclusive_max_ms(self) -> int | None:
+        """The API's inclusive upper bound for this window (`end_ms - 1`), or None when open-ended."""
+        return None if self.end_ms is None else self.end_ms - 1
+
+    def __str__(self) -> str:
+        start = "-inf" if self.start_ms is None else ms_to_iso(self.start_ms)
+        end = "+inf" if self.end_ms is None else ms_to_iso(self.end_ms)
+        return f"[{start}, {end})"
+
+
+EVERYTHING = Window(None, None)
