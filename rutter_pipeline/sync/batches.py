@@ -1,0 +1,63 @@
+"""Turn a stream of API pages into database batches, one transaction each."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+
+from rutter_pipeline.rutter.catalog import Endpoint, WindowBy
+from rutter_pipeline.sync.summary import SyncSummary
+
+log = logging.getLogger("rutter_pipeline.sync")
+
+#: Objects per database transaction. Memory stays bounded by this, whatever the connection's size.
+DEFAULT_BATCH_SIZE = 5_000
+
+#: How often (in pages) a long pull reports its progress.
+PROGRESS_EVERY_PAGES = 20
+
+_MONTH_FIELD = {
+    WindowBy.CREATED_AT: "created_at",
+    WindowBy.LAST_SYNCED_AT: "last_synced_at",
+    WindowBy.PERIOD: "start_date",
+}
+
+
+def batches(pages: Iterable, *, batch_size: int, summary: SyncSummary) -> Iterator[list[dict]]:
+    """Group the objects of consecutive pages into lists of about `batch_size`, counting pages and objects.
+
+    At most one batch plus one page is held in memory.
+    """
+    batch: list[dict] = []
+    for page in pages:
+        summary.pages += 1
+        summary.fetched += len(page.objects)
+        batch.extend(page.objects)
+        if summary.pages % PROGRESS_EVERY_PAGES == 0:
+            log.info(
+                "%s %s for connection %s: %d pages, %d objects so far",
+                summary.mode,
+                summary.endpoint,
+                summary.connection_id,
+                summary.pages,
+                summary.fetched,
+            )
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def months_of(endpoint: Endpoint, objects: Iterable[dict]) -> set[str]:
+    """The `YYYY-MM` months of the objects' window timestamps (objects without one are left out)."""
+    field = _MONTH_FIELD.get(endpoint.window_by)
+    if field is None:
+        return set()
+    months = set()
+    for obj in objects:
+        value = obj.get(field) if isinstance(obj, dict) else None
+        # ISO 8601 strings start with YYYY-MM; anything else is not a month we can place.
+        if isinstance(value, str) and len(value) >= 7 and value[4] == "-" and value[:4].isdigit():
+            months.add(value[:7])
+    return months
