@@ -1,0 +1,48 @@
+"""Thread-safe counters of what a client did, for run metadata and benchmarks."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, fields
+
+
+@dataclass
+class ClientStats:
+    """Counters shared by every thread using one client.
+
+    Attributes:
+        requests: HTTP requests sent (retries included).
+        retries: requests repeated after a retryable failure.
+        pages: pages yielded to callers.
+        waited_s: seconds spent waiting for the rate limiter and between retries.
+        dropped_outside_window: objects a server returned outside the requested window, not yielded.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    pages: int = 0
+    waited_s: float = 0.0
+    dropped_outside_window: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(
+        self,
+        *,
+        requests: int = 0,
+        retries: int = 0,
+        pages: int = 0,
+        waited_s: float = 0.0,
+        dropped_outside_window: int = 0,
+    ) -> None:
+        """Add to the counters atomically."""
+        with self._lock:
+            self.requests += requests
+            self.retries += retries
+            self.pages += pages
+            self.waited_s += waited_s
+            self.dropped_outside_window += dropped_outside_window
+
+    def snapshot(self) -> dict[str, float]:
+        """A consistent copy of the counters as a dict."""
+        with self._lock:
+            return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
