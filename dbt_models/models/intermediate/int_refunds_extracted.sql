@@ -1,0 +1,115 @@
+-- Rutter embeds refunds in `order.refunds[]` without an id or a date. A refund is identified by its position
+-- in the order; its date is that of the order's refund transaction in the same position (refund
+-- transactions ordered by time), or the order's last update when the platform reports no such transaction.
+with
+
+orders as (
+
+    select * from {{ ref('stg_rutter__orders') }}
+
+),
+
+order_lines as (
+
+    select * from {{ ref('int_order_lines_unnested') }}
+
+),
+
+refunds as (
+
+    select
+        orders.order_id,
+        orders.connection_id,
+        orders.updated_at as order_updated_at,
+        refund.body,
+        refund.refund_number
+    from orders
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(orders.refunds) = 'array' then orders.refunds else '[]'::jsonb end
+    ) with ordinality as refund (body, refund_number)
+
+),
+
+refund_lines as (
+
+    select
+        refunds.order_id,
+        refunds.refund_number,
+        line.item->>'line_item_id' as line_item_id,
+        {{ rutter_money("line.item->>'quantity'") }} as quantity,
+        {{ rutter_money("line.item->>'amount'") }} as amount
+    from refunds
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(refunds.body->'line_items') = 'array' then refunds.body->'line_items' else '[]'::jsonb end
+    ) as line (item)
+
+),
+
+refund_lines_priced as (
+
+    -- a refund line without an amount refunds its quantity at the order line's unit price
+    select
+        refund_lines.order_id,
+        refund_lines.refund_number,
+        refund_lines.quantity,
+        coalesce(refund_lines.amount, refund_lines.quantity * order_lines.unit_price) as amount
+    from refund_lines
+    left join order_lines
+        on order_lines.order_id = refund_lines.order_id
+        and order_lines.line_item_id = refund_lines.line_item_id
+
+),
+
+refund_totals as (
+
+    select
+        order_id,
+        refund_number,
+        count(*) as refunded_line_count,
+        sum(quantity) as refunded_quantity,
+        sum(amount) as refund_amount
+    from refund_lines_priced
+    group by 1, 2
+
+),
+
+refund_transactions as (
+
+    select
+        orders.order_id,
+        {{ rutter_timestamp("txn.body->>'created_at'") }} as refunded_at,
+        row_number() over (
+            partition by orders.order_id
+            order by {{ rutter_timestamp("txn.body->>'created_at'") }}, txn.body->>'id'
+        ) as refund_number
+    from orders
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(orders.transactions) = 'array' then orders.transactions else '[]'::jsonb end
+    ) as txn (body)
+    where txn.body->>'type' = 'refund'
+
+),
+
+final as (
+
+    select
+        refunds.order_id || '-refund-' || refunds.refund_number as refund_id,
+        refunds.order_id,
+        refunds.connection_id,
+        refunds.refund_number,
+        coalesce(refund_transactions.refunded_at, refunds.order_updated_at) as refunded_at,
+        refund_transactions.refunded_at is not null as has_refund_transaction,
+        coalesce(refund_totals.refunded_line_count, 0) as refunded_line_count,
+        coalesce(refund_totals.refunded_quantity, 0) as refunded_quantity,
+        coalesce(refund_totals.refund_amount, 0) as refund_amount
+    from refunds
+    left join refund_totals
+        on refund_totals.order_id = refunds.order_id
+        and refund_totals.refund_number = refunds.refund_number
+    left join refund_transactions
+        on refund_transactions.order_id = refunds.order_id
+        and refund_transactions.refund_number = refunds.refund_number
+
+)
+
+select * from final
