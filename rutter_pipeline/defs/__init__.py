@@ -1,0 +1,50 @@
+"""The Dagster layer: assets, partitions, jobs, sensor, schedule and checks over the plain sync engine."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from rutter_pipeline.defs.assets import rutter_assets
+from rutter_pipeline.defs.checks import checks_job, rutter_checks
+from rutter_pipeline.defs.incremental import incremental_job
+from rutter_pipeline.defs.jobs import backfill_jobs
+from rutter_pipeline.defs.partitions import connection_month_partitions
+from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
+from rutter_pipeline.defs.schedules import incremental_schedule
+from rutter_pipeline.defs.sensors import connection_sensor
+from rutter_pipeline.settings import Settings
+
+
+def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resources, reading secrets and URLs from the environment at run time through `dg.EnvVar`."""
+    max_requests, per_seconds = settings.rate_limit
+    return {
+        "rutter": RutterResource(
+            client_id=dg.EnvVar("RUTTER_CLIENT_ID"),
+            client_secret=dg.EnvVar("RUTTER_CLIENT_SECRET"),
+            base_url=settings.base_url,
+            api_version=settings.api_version,
+            max_requests=max_requests,
+            per_seconds=per_seconds,
+            rate_limit_db_url=dg.EnvVar("RUTTER_DAGSTER_STORAGE_URL") if settings.dagster_storage_url else None,
+        ),
+        "warehouse": WarehouseResource(
+            url=dg.EnvVar("WAREHOUSE_URL") if settings.warehouse_url else None,
+            data_dir=str(settings.data_dir),
+        ),
+    }
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Everything Dagster shows for rutter-pipeline, configured by `settings`."""
+    grid = connection_month_partitions(settings.history_start)
+    backfills = list(backfill_jobs(grid).values())
+    incremental = incremental_job(grid)
+    return dg.Definitions(
+        assets=rutter_assets(grid),
+        asset_checks=[rutter_checks(freshness_hours=settings.freshness_hours)],
+        jobs=[*backfills, incremental, checks_job()],
+        schedules=[incremental_schedule(incremental, cron=settings.incremental_cron)],
+        sensors=[connection_sensor(grid, backfills)],
+        resources=resources(settings),
+    )

@@ -1,0 +1,95 @@
+"""The incremental job: pull what changed for one connection, then apply the deletions Rutter reports.
+
+This is an op job rather than a materialization of the asset partitions, because an incremental pull does not
+rebuild any partition: it merges the objects changed since the watermark, wherever they belong. It records an
+`AssetMaterialization` for exactly the (connection, month) partitions whose rows it wrote (the sync engine's
+`months_touched`), with metadata `pull: incremental`, so each partition shows truthfully when its rows were
+last written and by which kind of run.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from rutter_pipeline import sync
+from rutter_pipeline.defs.assets import asset_key
+from rutter_pipeline.defs.jobs import PULL_TAG
+from rutter_pipeline.defs.metadata import summary_metadata
+from rutter_pipeline.defs.partitions import connection_partitions, month_keys, partition_key
+from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
+from rutter_pipeline.rutter.catalog import ENDPOINTS, Endpoint, WindowBy, endpoints_for
+from rutter_pipeline.rutter.connections import Connection
+
+INCREMENTAL_JOB = "incremental_sync"
+
+
+def endpoints_of(connection: Connection) -> tuple[Endpoint, ...]:
+    """The endpoints to pull for a connection: its family's, or all of them for an unknown platform."""
+    return ENDPOINTS if connection.family is None else endpoints_for(connection.family)
+
+
+def partitions_written(summary: sync.SyncSummary, *, endpoint: Endpoint, months: list[str]) -> list[str]:
+    """The month partitions whose rows a pull wrote, clamped to the partitions that exist.
+
+    Months before the first partition belong to it (it takes everything older), months after the current one
+    to the current one; endpoints without a time window keep all their rows in the first month.
+    """
+    if not summary.written:
+        return []
+    if endpoint.window_by is WindowBy.NONE:
+        return [months[0]]
+    return sorted({min(max(month, months[0]), months[-1]) for month in summary.months_touched})
+
+
+def incremental_job(partitions_def: dg.MultiPartitionsDefinition) -> dg.JobDefinition:
+    """The job that pulls one connection's changes and deletions; partitioned by connection.
+
+    Args:
+        partitions_def: the (connection, month) grid of the Rutter assets, whose month partitions the pull's
+            materializations are recorded on.
+    """
+
+    @dg.op(out=dg.Out(dg.Nothing))
+    def pull_changes(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:
+        """Pull every endpoint's changes since its watermark for the run's connection."""
+        connection = rutter.connection(context.partition_key)
+        months = month_keys(partitions_def)
+        for endpoint in endpoints_of(connection):
+            summary = sync.incremental(client=rutter.client, engine=warehouse.engine, connection=connection,
+                                       endpoint=endpoint)
+            context.log.info(f"incremental {endpoint.path}: {summary.as_dict()}")
+            for month in partitions_written(summary, endpoint=endpoint, months=months):
+                context.log_event(_materialization(summary, endpoint=endpoint, connection_id=connection.id,
+                                                   month=month))
+
+    @dg.op(ins={"after": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
+    def apply_deletions(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:
+        """Mark the objects Rutter reports as deleted since the last pass (accounting connections)."""
+        connection = rutter.connection(context.partition_key)
+        summary = sync.apply_deletes(client=rutter.client, engine=warehouse.engine, connection=connection)
+        context.log.info(f"deletions: {summary.as_dict()}")
+
+    @dg.job(
+        name=INCREMENTAL_JOB,
+        partitions_def=connection_partitions,
+        executor_def=dg.in_process_executor,
+        tags={PULL_TAG: "incremental"},
+        description="Pull the changes and deletions of one connection since its watermarks.",
+    )
+    def _incremental() -> None:
+        apply_deletions(after=pull_changes())
+
+    return _incremental
+
+
+def _materialization(summary: sync.SyncSummary, *, endpoint: Endpoint, connection_id: str,
+                     month: str) -> dg.AssetMaterialization:
+    figures = summary_metadata(summary, pull="incremental")
+    # The figures are for the whole pull; name the months it spread over so no partition claims them alone.
+    figures["months written in this pull"] = ", ".join(sorted(summary.months_touched)) or month
+    return dg.AssetMaterialization(
+        asset_key=asset_key(endpoint),
+        partition=partition_key(connection_id, month),
+        description=f"Incremental pull wrote {summary.written} rows of {endpoint.path}.",
+        metadata=figures,
+    )

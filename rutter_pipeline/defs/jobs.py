@@ -1,0 +1,42 @@
+"""Backfill jobs: one per family, materializing all of the family's assets for one (connection, month).
+
+Runs execute in process: a run is one connection-month of a few endpoints, so a process per step would cost
+more than the sync itself.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from rutter_pipeline.defs.assets import group_name
+from rutter_pipeline.rutter.catalog import Family
+
+PULL_TAG = "rutter/pull"
+CONNECTION_TAG = "rutter/connection"
+
+
+def backfill_job_name(family: Family) -> str:
+    """`commerce_backfill` or `accounting_backfill`."""
+    return f"{family.value}_backfill"
+
+
+def backfill_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.UnresolvedAssetJobDefinition:
+    """The job that backfills every asset of one family for one (connection, month) partition."""
+    return dg.define_asset_job(
+        name=backfill_job_name(family),
+        selection=dg.AssetSelection.groups(group_name(family)).without_checks(),
+        partitions_def=partitions_def,
+        executor_def=dg.in_process_executor,
+        tags={PULL_TAG: "backfill"},
+        description=f"Backfill every {family.value} endpoint of one connection for one month.",
+    )
+
+
+def backfill_jobs(partitions_def: dg.MultiPartitionsDefinition) -> dict[Family, dg.UnresolvedAssetJobDefinition]:
+    """The backfill job of each family."""
+    return {family: backfill_job(family, partitions_def=partitions_def) for family in Family}
+
+
+def connection_tags(connection_id: str, *, pull: str) -> dict[str, str]:
+    """Run tags naming the connection (for the per-connection concurrency limit) and the kind of pull."""
+    return {CONNECTION_TAG: connection_id, PULL_TAG: pull}

@@ -1,0 +1,107 @@
+"""Partitions: one per Rutter connection and calendar month.
+
+Connections come and go, so they are a dynamic dimension that the connection sensor (or `rutter-pipeline
+sync`) fills; months are a monthly time dimension from the configured history start up to and including the
+current month. The first month also takes everything older, the current month everything up to now, so the
+partitions of one connection together cover all of its data exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+import dagster as dg
+
+from rutter_pipeline.rutter.timeutil import Window, to_ms
+
+CONNECTION = "connection"
+MONTH = "month"
+MONTH_FORMAT = "%Y-%m"
+
+connection_partitions = dg.DynamicPartitionsDefinition(name=CONNECTION)
+
+
+def month_partitions(history_start: date) -> dg.TimeWindowPartitionsDefinition:
+    """Calendar months (`YYYY-MM`, UTC) from `history_start` up to and including the current month."""
+    return dg.MonthlyPartitionsDefinition(
+        start_date=history_start.strftime(MONTH_FORMAT),
+        fmt=MONTH_FORMAT,
+        timezone="UTC",
+        # end_offset=1 adds the month in progress, so recent data has a home before the month is over.
+        end_offset=1,
+    )
+
+
+def connection_month_partitions(history_start: date) -> dg.MultiPartitionsDefinition:
+    """The (connection, month) grid every Rutter asset is partitioned by."""
+    return dg.MultiPartitionsDefinition(
+        {CONNECTION: connection_partitions, MONTH: month_partitions(history_start)}
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionMonth:
+    """One partition of a Rutter asset, resolved to what the sync engine needs."""
+
+    connection_id: str
+    month: str
+    window: Window
+
+
+def partition_key(connection_id: str, month: str) -> dg.MultiPartitionKey:
+    """The multi-partition key of one connection and month (`YYYY-MM`)."""
+    return dg.MultiPartitionKey({CONNECTION: connection_id, MONTH: month})
+
+
+def month_keys(partitions: dg.MultiPartitionsDefinition, *, now: datetime | None = None) -> list[str]:
+    """Every month key of the grid, oldest first, as of `now`."""
+    months = _months(partitions)
+    return months.get_partition_keys(current_time=now or datetime.now(timezone.utc))
+
+
+def resolve(
+    key: str | dg.MultiPartitionKey,
+    *,
+    partitions: dg.MultiPartitionsDefinition,
+    now: datetime | None = None,
+) -> ConnectionMonth:
+    """The connection and backfill window of a partition key.
+
+    Args:
+        key: a multi-partition key (`<connection>|<YYYY-MM>`) or `MultiPartitionKey`.
+        partitions: the grid the key belongs to.
+        now: the current time (for tests); decides which month is the open-ended latest one.
+
+    Returns:
+        The connection id, the month and the window `[month start, next month start)`, with no start for the
+        first month and no end for the current month.
+    """
+    keys = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else _split(key, partitions)
+    months = _months(partitions)
+    month = keys[MONTH]
+    all_months = month_keys(partitions, now=now)
+    if month not in all_months:
+        raise ValueError(f"month partition {month!r} is outside {all_months[0]}..{all_months[-1]}")
+    bounds = months.time_window_for_partition_key(month)
+    start_ms, end_ms = to_ms(bounds.start), to_ms(bounds.end)
+    return ConnectionMonth(
+        connection_id=keys[CONNECTION],
+        month=month,
+        window=Window(
+            start_ms=None if month == all_months[0] else start_ms,
+            end_ms=None if month == all_months[-1] else end_ms,
+            period=(start_ms, end_ms),
+        ),
+    )
+
+
+def _split(key: str, partitions: dg.MultiPartitionsDefinition) -> dict[str, str]:
+    return dict(partitions.get_partition_key_from_str(key).keys_by_dimension)
+
+
+def _months(partitions: dg.MultiPartitionsDefinition) -> dg.TimeWindowPartitionsDefinition:
+    for dimension in partitions.partitions_defs:
+        if dimension.name == MONTH:
+            return dimension.partitions_def  # type: ignore[return-value]
+    raise ValueError("the partitions have no month dimension")

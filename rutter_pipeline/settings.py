@@ -1,0 +1,205 @@
+"""Every environment variable rutter-pipeline reads, validated in one place.
+
+`Settings.from_env(os.environ)` is the only code that looks at the environment; everything else receives a
+`Settings` (or, inside Dagster, resources configured with `dg.EnvVar`). A missing or malformed variable raises
+`SettingsError` whose message names the variable and says what is expected, without echoing secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+PRODUCTION_BASE_URL = "https://production.rutterapi.com/versioned"
+DEFAULT_API_VERSION = "2024-08-31"
+DEFAULT_CRON = "0 * * * *"
+DEFAULT_HISTORY_MONTHS = 24
+
+_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+_CRON_NAMES = {
+    3: {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())},
+    4: {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())},
+}
+_CRON_ITEM = re.compile(r"^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(\d+))?$")
+
+
+class SettingsError(ValueError):
+    """An environment variable is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one rutter-pipeline process.
+
+    Attributes:
+        client_id: RUTTER_CLIENT_ID, or None when the built-in sandbox stands in for Rutter.
+        client_secret: RUTTER_CLIENT_SECRET (never shown in repr).
+        base_url: RUTTER_BASE_URL, e.g. https://production.rutterapi.com/versioned.
+        api_version: RUTTER_API_VERSION (`X-Rutter-Version`).
+        warehouse_url: WAREHOUSE_URL, or None for the embedded PostgreSQL.
+        history_start: first day of the first monthly partition (RUTTER_HISTORY_START).
+        incremental_cron: RUTTER_INCREMENTAL_CRON, when incremental pulls run.
+        dagster_home: DAGSTER_HOME, where the Dagster instance keeps its configuration.
+        data_dir: RUTTER_PIPELINE_DATA_DIR, where the embedded PostgreSQL keeps its files.
+        dagster_storage_url: RUTTER_DAGSTER_STORAGE_URL, PostgreSQL for Dagster's run/event storage and the
+            shared rate limiter, or None for the `dagster` database of the embedded PostgreSQL.
+        max_concurrent_runs: RUTTER_MAX_CONCURRENT_RUNS, the global cap on simultaneous Dagster runs.
+        rate_limit: RUTTER_RATE_LIMIT as (requests, per seconds), the organisation's Rutter budget.
+        freshness_hours: RUTTER_FRESHNESS_HOURS, how old a watermark may get before its check warns.
+    """
+
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    base_url: str
+    api_version: str
+    warehouse_url: str | None = field(repr=False)
+    history_start: date
+    incremental_cron: str
+    dagster_home: Path
+    data_dir: Path
+    dagster_storage_url: str | None = field(repr=False)
+    max_concurrent_runs: int
+    rate_limit: tuple[int, float]
+    freshness_hours: int
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True when no Rutter credentials are configured and the built-in sandbox stands in."""
+        return self.client_id is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], *, today: date | None = None) -> Settings:
+        """Read and validate every variable.
+
+        Args:
+            environ: the environment, usually `os.environ`.
+            today: the current UTC date (for tests); decides the default history start.
+
+        Raises:
+            SettingsError: naming the first variable that is malformed, and what is expected.
+        """
+        env = {k: v.strip() for k, v in environ.items() if v is not None and v.strip()}
+        client_id, client_secret = _credentials(env)
+        return cls(
+            client_id=client_id,
+            client_secret=client_secret,
+            base_url=_url(env, "RUTTER_BASE_URL", PRODUCTION_BASE_URL),
+            api_version=_api_version(env),
+            warehouse_url=_database_url(env, "WAREHOUSE_URL", ("postgresql", "mysql")),
+            history_start=_history_start(env, today or datetime.now(timezone.utc).date()),
+            incremental_cron=_cron(env),
+            dagster_home=Path(env.get("DAGSTER_HOME", ".dagster_home")).absolute(),
+            data_dir=Path(env.get("RUTTER_PIPELINE_DATA_DIR", ".rutter_pipeline")).absolute(),
+            dagster_storage_url=_database_url(env, "RUTTER_DAGSTER_STORAGE_URL", ("postgresql",)),
+            max_concurrent_runs=_positive_int(env, "RUTTER_MAX_CONCURRENT_RUNS", 4),
+            rate_limit=_rate_limit(env),
+            freshness_hours=_positive_int(env, "RUTTER_FRESHNESS_HOURS", 6),
+        )
+
+
+def _credentials(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    client_id, secret = env.get("RUTTER_CLIENT_ID"), env.get("RUTTER_CLIENT_SECRET")
+    if client_id and not secret:
+        raise SettingsError("RUTTER_CLIENT_SECRET is not set but RUTTER_CLIENT_ID is: set both, or neither to use "
+                            "the built-in sandbox")
+    if secret and not client_id:
+        raise SettingsError("RUTTER_CLIENT_ID is not set but RUTTER_CLIENT_SECRET is: set both, or neither to use "
+                            "the built-in sandbox")
+    return client_id, secret
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).rstrip("/")
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+        raise SettingsError(f"{name} must be an http(s) URL such as {default}, got {value!r}")
+    return value
+
+
+def _api_version(env: Mapping[str, str]) -> str:
+    value = env.get("RUTTER_API_VERSION", DEFAULT_API_VERSION)
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"RUTTER_API_VERSION must be a date like {DEFAULT_API_VERSION}, got {value!r}") from None
+    return value
+
+
+def _database_url(env: Mapping[str, str], name: str, dialects: tuple[str, ...]) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    expected = " or ".join(f"{d}://user@host:port/database" for d in dialects)
+    try:
+        url = sa.make_url(value)
+    except Exception:  # noqa: BLE001 - the message must not echo the URL, which may carry a password
+        raise SettingsError(f"{name} is not a database URL; expected {expected}") from None
+    if url.get_backend_name() not in dialects or not url.database:
+        raise SettingsError(f"{name} must name a database: expected {expected}, "
+                            f"got {url.render_as_string(hide_password=True)!r}")
+    return value
+
+
+def _history_start(env: Mapping[str, str], today: date) -> date:
+    value = env.get("RUTTER_HISTORY_START")
+    if value is None:
+        months = today.year * 12 + today.month - 1 - DEFAULT_HISTORY_MONTHS
+        return date(months // 12, months % 12 + 1, 1)
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", value)
+    try:
+        if match is None:
+            raise ValueError(value)
+        start = date(int(match[1]), int(match[2]), int(match[3] or 1))
+    except ValueError:
+        raise SettingsError(f"RUTTER_HISTORY_START must be YYYY-MM or YYYY-MM-DD, got {value!r}") from None
+    if start > today:
+        raise SettingsError(f"RUTTER_HISTORY_START must not be in the future, got {value!r}")
+    # Partitions are calendar months: a day inside a month starts history at that month.
+    return start.replace(day=1)
+
+
+def _cron(env: Mapping[str, str]) -> str:
+    value = " ".join(env.get("RUTTER_INCREMENTAL_CRON", DEFAULT_CRON).split())
+    parts = value.split(" ")
+    if len(parts) != 5 or not all(_valid_cron_field(part, index) for index, part in enumerate(parts)):
+        raise SettingsError(
+            f"RUTTER_INCREMENTAL_CRON must be a 5-field cron expression (minute hour day-of-month month "
+            f"day-of-week) such as {DEFAULT_CRON!r}, got {value!r}"
+        )
+    return value
+
+
+def _valid_cron_field(part: str, index: int) -> bool:
+    _, low, high = _CRON_FIELDS[index]
+    names = _CRON_NAMES.get(index, {})
+    for item in part.lower().split(","):
+        match = _CRON_ITEM.match(item)
+        if match is None or match[2] == "0":
+            return False
+        if match[1] == "*":
+            continue
+        bounds = [names.get(token, int(token) if token.isdigit() else -1) for token in match[1].split("-")]
+        if any(not low <= bound <= high for bound in bounds) or bounds != sorted(bounds):
+            return False
+    return True
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+def _rate_limit(env: Mapping[str, str]) -> tuple[int, float]:
+    value = env.get("RUTTER_RATE_LIMIT", "500/10")
+    match = re.fullmatch(r"(\d+)\s*/\s*(\d+(?:\.\d+)?)", value)
+    if match is None or int(match[1]) < 1 or float(match[2]) <= 0:
+        raise SettingsError(f"RUTTER_RATE_LIMIT must be '<requests>/<seconds>' such as '500/10', got {value!r}")
+    return int(match[1]), float(match[2])
