@@ -1,0 +1,98 @@
+"""Record deletions reported by Rutter: mark rows deleted, or leave a tombstone for ids not loaded yet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+
+from rutter_pipeline.rutter.catalog import Endpoint
+from rutter_pipeline.warehouse.tables import is_mysql, on_mysql, raw_table
+
+
+def _as_stored(conn: sa.Connection, moment: datetime) -> datetime:
+    utc = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return utc.replace(tzinfo=None) if is_mysql(conn) else utc
+
+
+def _mark_one(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoint, connection_id: str, object_id: str,
+              deleted_at: datetime, synced_at: datetime) -> bool:
+    conditions = [
+        table.c.id == object_id,
+        table.c.connection_id == connection_id,
+        sa.or_(table.c._deleted_at.is_(None), table.c._deleted_at < deleted_at),
+    ]
+    if endpoint.version_field:
+        version = table.c[endpoint.version_field]
+        # A version newer than the deletion is a later incarnation of the object: leave it alive.
+        conditions.append(sa.or_(version.is_(None), version <= deleted_at))
+    result = conn.execute(
+        sa.update(table).where(*conditions).values(_deleted_at=deleted_at, _synced_at=synced_at),
+        execution_options=on_mysql(conn),
+    )
+    return result.rowcount > 0
+
+
+def _insert_tombstone(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoint, connection_id: str,
+                      object_id: str, deleted_at: datetime, synced_at: datetime) -> bool:
+    exists = conn.execute(
+        sa.select(table.c.id).where(table.c.id == object_id), execution_options=on_mysql(conn)
+    ).first()
+    if exists is not None:
+        return False
+    values = {
+        "id": object_id,
+        "connection_id": connection_id,
+        "data": {"id": object_id},
+        "_deleted_at": deleted_at,
+        "_synced_at": synced_at,
+    }
+    if endpoint.version_field:
+        # The tombstone carries the deletion time as its version, so any older copy counts as stale.
+        values[endpoint.version_field] = deleted_at
+    if is_mysql(conn):
+        insert = mysql.insert(table).values(values)
+        statement = insert.on_duplicate_key_update(id=insert.inserted.id)
+    else:
+        statement = postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=["id"])
+    conn.execute(statement, execution_options=on_mysql(conn))
+    return True
+
+
+def mark_deleted(
+    conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, deletions: Sequence[tuple[str, datetime]]
+) -> int:
+    """Mark objects deleted in Rutter, inside the caller's transaction.
+
+    A stored row whose version is at or before the deletion time gets `_deleted_at`; an id not stored yet gets
+    a tombstone row (data `{"id": ...}`, version = deletion time) so that a slower backfill carrying an older
+    copy cannot bring it back. Only a strictly newer version clears `_deleted_at` again (see `load_batch`).
+
+    Args:
+        conn: a connection inside an open transaction.
+        endpoint: the endpoint whose objects were deleted.
+        connection_id: the Rutter connection they belong to.
+        deletions: (object id, deletion time) pairs; naive times are taken as UTC.
+
+    Returns:
+        How many rows were marked or tombstoned.
+    """
+    table = raw_table(endpoint)
+    synced_at = _as_stored(conn, datetime.now(timezone.utc))
+    changed = 0
+    for object_id, when in deletions:
+        if not isinstance(object_id, str) or not object_id:
+            raise ValueError(f"deleted object id must be a non-empty string, got {object_id!r}")
+        arguments = {
+            "table": table,
+            "endpoint": endpoint,
+            "connection_id": connection_id,
+            "object_id": object_id,
+            "deleted_at": _as_stored(conn, when),
+            "synced_at": synced_at,
+        }
+        if _mark_one(conn, **arguments) or _insert_tombstone(conn, **arguments):
+            changed += 1
+    return changed

@@ -1,0 +1,41 @@
+"""The warehouse database connection: the user's PostgreSQL or MySQL, or the embedded PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
+
+#: Strict mode makes MySQL refuse values that do not fit (too long, out of range) instead of silently
+#: truncating them, so such rows reach the quarantine; UTC makes DATETIME columns mean UTC.
+_MYSQL_SESSION = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"
+
+
+def warehouse_engine(url: str | None = None, *, data_dir: Path | None = None) -> sa.Engine:
+    """Open the warehouse database.
+
+    Args:
+        url: SQLAlchemy URL (`postgresql+psycopg2://…` or `mysql+pymysql://…?charset=utf8mb4`); None starts
+            (or attaches to) the embedded PostgreSQL and uses its database `rutter`.
+        data_dir: where the embedded PostgreSQL keeps its files (default `./.rutter_pipeline`); only used
+            when `url` is None.
+
+    Returns:
+        An Engine; call `schema.upgrade(engine)` before loading.
+    """
+    if url is None:
+        url = EmbeddedPostgres(data_dir).url(database="rutter")
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name in ("mysql", "mariadb"):
+        sa.event.listen(engine, "connect", _configure_mysql_session)
+    return engine
+
+
+def _configure_mysql_session(dbapi_connection, _record) -> None:  # noqa: ANN001 - driver objects
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_MYSQL_SESSION)
+    finally:
+        cursor.close()

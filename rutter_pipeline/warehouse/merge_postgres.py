@@ -1,0 +1,103 @@
+"""PostgreSQL: COPY a batch into a temporary staging table, then merge it with one INSERT … ON CONFLICT."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from rutter_pipeline.rutter.catalog import Endpoint
+from rutter_pipeline.warehouse.rows import Prepared, column_names
+from rutter_pipeline.warehouse.tables import SCHEMA
+
+# COPY's text format: backslash escapes, tab between fields, \N for NULL.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_buffer(rows: Sequence[Prepared]) -> io.StringIO:
+    """The rows in COPY text format: the typed columns, then `data`."""
+    lines = []
+    for row in rows:
+        fields = [_copy_field(value) for value in row.values]
+        # json.dumps already escapes tabs and newlines, so only backslashes need COPY's escaping.
+        fields.append(row.data_json.replace("\\", "\\\\"))
+        lines.append("\t".join(fields))
+    lines.append("")
+    return io.StringIO("\n".join(lines))
+
+
+def _stage_name(endpoint: Endpoint) -> str:
+    return f"_stage_{endpoint.name}"
+
+
+@functools.cache
+def _merge_sql(endpoint: Endpoint) -> str:
+    columns = (*column_names(endpoint), "data")
+    target = f"{SCHEMA}.{endpoint.name}"
+    listed = ", ".join(columns)
+    assignments = [f"{c} = EXCLUDED.{c}" for c in columns if c != "id"]
+    assignments += ["connection_id = EXCLUDED.connection_id", "_synced_at = EXCLUDED._synced_at"]
+    version = endpoint.version_field
+    if version:
+        # A strictly newer version than the deletion means the object reappeared in Rutter.
+        assignments.append(f"_deleted_at = CASE WHEN EXCLUDED.{version} > t._deleted_at THEN NULL ELSE t._deleted_at END")
+        newer_or_equal = (
+            f"(EXCLUDED.{version} IS NULL OR t.{version} IS NULL OR EXCLUDED.{version} >= t.{version})"
+        )
+        changed = f"(EXCLUDED.{version} IS DISTINCT FROM t.{version} OR EXCLUDED.data IS DISTINCT FROM t.data)"
+        condition = f"{newer_or_equal} AND {changed}"
+    else:
+        assignments.append("_deleted_at = NULL")
+        condition = "EXCLUDED.data IS DISTINCT FROM t.data OR t._deleted_at IS NOT NULL"
+    # ORDER BY id: concurrent writers lock overlapping rows in the same order and cannot deadlock.
+    return (
+        f"INSERT INTO {target} AS t ({listed}, connection_id, _deleted_at, _synced_at) "
+        f"SELECT {listed}, :connection_id, NULL, :synced_at FROM pg_temp.{_stage_name(endpoint)} ORDER BY id "
+        f"ON CONFLICT (id) DO UPDATE SET {', '.join(assignments)} WHERE {condition} "
+        "RETURNING (xmax = 0) AS inserted"
+    )
+
+
+def merge(
+    conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, rows: Sequence[Prepared], synced_at: datetime
+) -> tuple[int, int]:
+    """Stage and merge rows (one per id) into the endpoint's table.
+
+    Returns:
+        (inserted, updated); the other rows were unchanged or stale.
+    """
+    stage = _stage_name(endpoint)
+    columns = ", ".join((*column_names(endpoint), "data"))
+    conn.execute(
+        sa.text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {SCHEMA}.{endpoint.name} WITH NO DATA"
+        )
+    )
+    conn.execute(sa.text(f"TRUNCATE pg_temp.{stage}"))
+    cursor = conn.connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY pg_temp.{stage} ({columns}) FROM STDIN", copy_buffer(rows))
+    finally:
+        cursor.close()
+    flags = conn.execute(
+        sa.text(_merge_sql(endpoint)), {"connection_id": connection_id, "synced_at": synced_at}
+    ).scalars().all()
+    inserted = sum(1 for flag in flags if flag)
+    return inserted, len(flags) - inserted

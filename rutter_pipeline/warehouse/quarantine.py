@@ -1,0 +1,66 @@
+"""Keep aside what cannot be loaded: `rutter._quarantine` holds the raw payload and the reason."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from rutter_pipeline.rutter.catalog import Endpoint
+from rutter_pipeline.warehouse.rows import Rejected
+from rutter_pipeline.warehouse.tables import is_mysql, on_mysql, quarantine
+
+#: Longest reason stored; database error texts can quote a whole row.
+_MAX_REASON = 2000
+
+
+def payload_text(raw: Any) -> str:
+    """The received item as JSON text that any text column can hold.
+
+    ASCII escapes keep NULs and lone surrogates as `\\u0000`/`\\ud800` text, so the payload survives exactly;
+    values JSON cannot express (NaN) are spelled as Python would.
+    """
+    return json.dumps(raw, ensure_ascii=True, default=repr)
+
+
+def storable_text(text: str) -> str:
+    """A string any database text column accepts: NULs → U+FFFD, lone surrogates → `\\udXXX` escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def quarantine_rows(conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, rejects: Sequence[Rejected]) -> int:
+    """Store rejected items in `_quarantine`, in the caller's transaction.
+
+    Args:
+        conn: a connection inside the caller's transaction.
+        endpoint: the endpoint the items came from.
+        connection_id: the Rutter connection they belong to.
+        rejects: what could not be loaded, with reasons.
+
+    Returns:
+        The number of rows written.
+    """
+    if not rejects:
+        return 0
+    now = datetime.now(timezone.utc)
+    if is_mysql(conn):
+        now = now.replace(tzinfo=None)
+    conn.execute(
+        quarantine.insert(),
+        [
+            {
+                "endpoint": endpoint.name,
+                "connection_id": connection_id,
+                "object_id": None if reject.object_id is None else storable_text(reject.object_id),
+                "reason": storable_text(reject.reason[:_MAX_REASON]),
+                "payload": payload_text(reject.raw),
+                "received_at": now,
+            }
+            for reject in rejects
+        ],
+        execution_options=on_mysql(conn),
+    )
+    return len(rejects)

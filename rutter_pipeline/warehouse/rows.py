@@ -1,0 +1,205 @@
+"""Turn received objects into table rows: validate, strip NULs, parse the typed columns.
+
+A row that cannot be loaded becomes a `Rejected` with the reason; nothing is dropped silently. Everything here
+is plain Python so both dialects load exactly the same values.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rutter_pipeline.rutter.catalog import ColumnType, Endpoint
+from rutter_pipeline.rutter.timeutil import parse_iso
+
+NUL = "\x00"
+REPLACEMENT = "\ufffd"
+
+#: numeric(38, 9) holds at most 29 digits before the decimal point.
+_NUMERIC_LIMIT = Decimal(10) ** 29
+_BIGINT_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One loadable row.
+
+    Attributes:
+        id: the object's id.
+        version: the endpoint's version field, parsed (None when absent or the endpoint has none).
+        values: typed column values in `column_names(endpoint)` order (without data and bookkeeping columns).
+        data_json: the object as JSON text, NULs replaced.
+        sanitized: how many NUL characters were replaced.
+        raw: the object as received, kept for the quarantine if the database rejects the row.
+    """
+
+    id: str
+    version: datetime | None
+    values: tuple[Any, ...]
+    data_json: str
+    sanitized: int
+    raw: Any
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A received item that cannot be loaded, and why."""
+
+    object_id: str | None
+    reason: str
+    raw: Any
+
+
+@functools.cache
+def column_names(endpoint: Endpoint) -> tuple[str, ...]:
+    """The columns filled from the object's fields, in the order `Prepared.values` holds them."""
+    common = ("id", "platform_id", "created_at", "updated_at")
+    if endpoint.has_last_synced_at:
+        common += ("last_synced_at",)
+    return common + tuple(c.name for c in endpoint.columns)
+
+
+@functools.cache
+def column_types(endpoint: Endpoint) -> tuple[ColumnType, ...]:
+    """The catalog type of each column of `column_names(endpoint)`."""
+    common = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
+    if endpoint.has_last_synced_at:
+        common += (ColumnType.TIMESTAMP,)
+    return common + tuple(c.type for c in endpoint.columns)
+
+
+def strip_nuls(value: Any) -> tuple[Any, int]:
+    """Replace NUL characters with U+FFFD in every string (keys and values) of a JSON value.
+
+    PostgreSQL text and JSONB cannot hold NUL; the same rule applies on MySQL so both hold the same data.
+
+    Returns:
+        The cleaned value (the input itself when it had no NUL) and the number of NULs replaced.
+    """
+    if isinstance(value, str):
+        count = value.count(NUL)
+        return (value.replace(NUL, REPLACEMENT), count) if count else (value, 0)
+    if isinstance(value, dict):
+        total = 0
+        cleaned: dict[str, Any] = {}
+        for key, item in value.items():
+            new_key, key_count = strip_nuls(key)
+            new_item, item_count = strip_nuls(item)
+            cleaned[new_key] = new_item
+            total += key_count + item_count
+        return (cleaned, total) if total else (value, 0)
+    if isinstance(value, list):
+        pairs = [strip_nuls(item) for item in value]
+        total = sum(count for _, count in pairs)
+        return ([item for item, _ in pairs], total) if total else (value, 0)
+    return value, 0
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    # Numbers, booleans and nested values in a text column keep their JSON spelling.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _numeric(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"not a number: {value!r}")
+    # repr() of a float is its shortest exact spelling: 12.5 stays 12.5, not 12.4999...
+    spelling = repr(value) if isinstance(value, float) else value
+    try:
+        number = Decimal(spelling.strip() if isinstance(spelling, str) else spelling)
+    except InvalidOperation:
+        raise ValueError(f"not a number: {value!r}") from None
+    if not number.is_finite() or abs(number) >= _NUMERIC_LIMIT:
+        raise ValueError(f"number out of range for numeric(38,9): {value!r}")
+    return number
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"not an integer: {value!r}")
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        number = int(value)
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        raise ValueError(f"not an integer: {value!r}")
+    if abs(number) > _BIGINT_MAX:
+        raise ValueError(f"integer out of range for bigint: {value!r}")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"not a boolean: {value!r}")
+    return value
+
+
+def _timestamp(value: Any) -> datetime:
+    try:
+        return parse_iso(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+
+
+_PARSERS = {
+    ColumnType.TEXT: _text,
+    ColumnType.NUMERIC: _numeric,
+    ColumnType.TIMESTAMP: _timestamp,
+    ColumnType.BOOLEAN: _boolean,
+    ColumnType.INTEGER: _integer,
+}
+
+
+def prepare(endpoint: Endpoint, item: Any) -> Prepared | Rejected:
+    """Validate one received item and compute its row.
+
+    Args:
+        endpoint: the endpoint the item was listed from.
+        item: one element of the response list, as decoded from JSON.
+
+    Returns:
+        The row to load, or the reason it cannot be loaded.
+    """
+    if not isinstance(item, dict):
+        return Rejected(None, f"not a JSON object but {type(item).__name__}", item)
+    object_id = item.get("id")
+    if not isinstance(object_id, str) or not object_id:
+        return Rejected(None, f"missing or non-string id: {object_id!r}", item)
+    try:
+        data_json = json.dumps(item, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError) as error:
+        return Rejected(object_id, f"object is not storable JSON: {error}", item)
+    cleaned, sanitized = item, 0
+    # json.dumps spells NUL as \u0000: objects without that text (nearly all) skip the walk.
+    if "\\u0000" in data_json:
+        cleaned, sanitized = strip_nuls(item)
+        if sanitized:
+            data_json = json.dumps(cleaned, ensure_ascii=False)
+    try:
+        data_json.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # A "\ud800" escape decodes to a lone surrogate, which no database text type can hold.
+        return Rejected(object_id, f"object is not valid Unicode: {error.reason}", item)
+    values: list[Any] = []
+    for name, type_ in zip(column_names(endpoint), column_types(endpoint), strict=True):
+        value = cleaned.get(name)
+        if value is None:
+            values.append(None)
+            continue
+        try:
+            values.append(_PARSERS[type_](value))
+        except ValueError as error:
+            return Rejected(object_id, f"field {name!r}: {error}", item)
+    version = values[_version_index(endpoint)] if endpoint.version_field else None
+    return Prepared(cleaned["id"], version, tuple(values), data_json, sanitized, item)
+
+
+@functools.cache
+def _version_index(endpoint: Endpoint) -> int:
+    return column_names(endpoint).index(endpoint.version_field)

@@ -1,0 +1,101 @@
+"""Per-connection, per-stream progress: the watermark the next pull starts from.
+
+Streams are named `incremental:<table>`, `deletes`, `backfill:<table>:<window>`. Write the watermark in the
+same transaction as the data it covers, so a rollback loses both and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+
+from rutter_pipeline.warehouse.tables import is_mysql, on_mysql, sync_state
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """One row of `_sync_state`.
+
+    Attributes:
+        connection_id: the Rutter connection.
+        stream: what was pulled (`incremental:orders`, `deletes`, ...).
+        watermark_ms: Unix milliseconds the next pull starts from; None when not known yet.
+        updated_at: when the row was last written (UTC).
+        details: extra figures recorded with the watermark.
+    """
+
+    connection_id: str
+    stream: str
+    watermark_ms: int | None
+    updated_at: datetime
+    details: dict[str, Any] | None
+
+
+def read_watermark(conn: sa.Connection, *, connection_id: str, stream: str) -> int | None:
+    """The stream's watermark in Unix milliseconds, or None if it was never written (or written as None)."""
+    query = sa.select(sync_state.c.watermark_ms).where(
+        sync_state.c.connection_id == connection_id, sync_state.c.stream == stream
+    )
+    value = conn.execute(query, execution_options=on_mysql(conn)).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def write_watermark(
+    conn: sa.Connection,
+    *,
+    connection_id: str,
+    stream: str,
+    watermark_ms: int | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Create or replace the stream's watermark, in the caller's transaction.
+
+    Args:
+        conn: a connection inside the transaction that also wrote the data.
+        connection_id: the Rutter connection.
+        stream: the stream name.
+        watermark_ms: Unix milliseconds the next pull starts from.
+        details: optional JSON-serialisable figures to keep beside it (never secrets).
+    """
+    if watermark_ms is not None and (isinstance(watermark_ms, bool) or not isinstance(watermark_ms, int)):
+        raise TypeError(f"watermark_ms must be an int of Unix milliseconds, got {watermark_ms!r}")
+    now = datetime.now(timezone.utc)
+    values = {
+        "connection_id": connection_id,
+        "stream": stream,
+        "watermark_ms": watermark_ms,
+        "updated_at": now.replace(tzinfo=None) if is_mysql(conn) else now,
+        "details": details,
+    }
+    changes = {"watermark_ms": watermark_ms, "updated_at": values["updated_at"], "details": details}
+    if is_mysql(conn):
+        statement = mysql.insert(sync_state).values(values).on_duplicate_key_update(changes)
+    else:
+        statement = (
+            postgresql.insert(sync_state)
+            .values(values)
+            .on_conflict_do_update(index_elements=["connection_id", "stream"], set_=changes)
+        )
+    conn.execute(statement, execution_options=on_mysql(conn))
+
+
+def read_state(conn: sa.Connection, *, connection_id: str | None = None) -> list[StreamState]:
+    """Every stream's state (of one connection, when given), ordered by connection and stream."""
+    query = sa.select(sync_state).order_by(sync_state.c.connection_id, sync_state.c.stream)
+    if connection_id is not None:
+        query = query.where(sync_state.c.connection_id == connection_id)
+    rows = conn.execute(query, execution_options=on_mysql(conn)).all()
+    return [
+        StreamState(
+            connection_id=row.connection_id,
+            stream=row.stream,
+            watermark_ms=None if row.watermark_ms is None else int(row.watermark_ms),
+            updated_at=row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=timezone.utc),
+            details=row.details,
+        )
+        for row in rows
+    ]
