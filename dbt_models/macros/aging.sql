@@ -3,9 +3,9 @@
 {% macro aging_bucket(days_past_due) -%}
     case
         when {{ days_past_due }} is null or {{ days_past_due }} <= 0 then 'current'
-        when {{ days_past_due }} <= 30 then '1_30'
-        when {{ days_past_due }} <= 60 then '31_60'
-        when {{ days_past_due }} <= 90 then '61_90'
+        when {{ days_past_due }} <= 30 then 'days_1_30'
+        when {{ days_past_due }} <= 60 then 'days_31_60'
+        when {{ days_past_due }} <= 90 then 'days_61_90'
         else 'over_90'
     end
 {%- endmacro %}

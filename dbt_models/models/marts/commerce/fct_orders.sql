@@ -65,7 +65,8 @@ final as (
         coalesce(refund_totals.refund_count, 0) as refund_count,
         coalesce(refund_totals.refunded_amount, 0) as refunded_amount,
         orders.total_price - coalesce(refund_totals.refunded_amount, 0) as net_amount,
-        orders.status = 'cancelled' or orders.cancelled_at is not null as is_cancelled,
+        -- the order's status is the platform's verdict; `cancelled_at` alone is kept for information
+        orders.status = 'cancelled' as is_cancelled,
         orders.cancelled_at,
         case
             when orders.customer_id is not null then row_number() over (
