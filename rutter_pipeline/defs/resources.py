@@ -17,6 +17,7 @@ from pydantic import PrivateAttr
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.ratelimit import PostgresRateLimiter, SlidingWindowRateLimiter
+from rutter_pipeline.warehouse import schema
 from rutter_pipeline.warehouse.engine import warehouse_engine
 
 
@@ -118,8 +119,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def engine(self) -> sa.Engine:
-        """The warehouse engine, created on first use."""
+        """The warehouse engine, created on first use with the schema brought up to date."""
         if self._engine is None:
             data_dir = Path(self.data_dir) if self.data_dir else None
-            self._engine = warehouse_engine(self.url, data_dir=data_dir)
+            engine = warehouse_engine(self.url, data_dir=data_dir)
+            # Cheap when current (one version lookup under a lock), and a fresh database works without a setup step.
+            schema.upgrade(engine)
+            self._engine = engine
         return self._engine

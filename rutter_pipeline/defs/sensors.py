@@ -31,10 +31,16 @@ class ConnectionReport:
     ready: list[Connection] = field(default_factory=list)
     waiting: dict[str, str] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
+    platforms: dict[str, str] = field(default_factory=dict)
 
     def as_cursor(self) -> str:
         """A readable cursor: the connections held back and why (shown on the sensor's page)."""
-        return json.dumps({"waiting": self.waiting, "broken": self.broken}, sort_keys=True)
+        return json.dumps({"waiting": self.labelled(self.waiting), "broken": self.labelled(self.broken)},
+                          sort_keys=True)
+
+    def labelled(self, reasons: dict[str, str]) -> dict[str, str]:
+        """The reasons, each prefixed with the connection's platform."""
+        return {cid: f"{self.platforms.get(cid, '?')}: {why}" for cid, why in reasons.items()}
 
 
 def survey(client: RutterClient) -> ConnectionReport:
@@ -45,21 +51,21 @@ def survey(client: RutterClient) -> ConnectionReport:
     """
     report = ConnectionReport()
     for connection in client.list_connections():
-        label = f"{connection.platform} {connection.name or ''}".strip()
+        report.platforms[connection.id] = connection.platform
         if "|" in connection.id:
-            report.broken[connection.id] = f"{label}: id contains '|', which partition keys cannot hold"
+            report.broken[connection.id] = "id contains '|', which partition keys cannot hold"
             continue
         try:
             status = client.connection_status(connection.access_token)
         except RutterError as exc:
-            report.broken[connection.id] = f"{label}: status unavailable ({exc.error_code or exc.status})"
+            report.broken[connection.id] = f"status unavailable ({exc.error_code or exc.status})"
             continue
         if status.is_disabled:
-            report.broken[connection.id] = f"{label}: disabled ({status.disabled_reason or 'no reason given'})"
+            report.broken[connection.id] = f"disabled ({status.disabled_reason or 'no reason given'})"
         elif status.needs_update:
-            report.broken[connection.id] = f"{label}: needs re-authentication by the merchant"
+            report.broken[connection.id] = "needs re-authentication by the merchant"
         elif not status.is_ready:
-            report.waiting[connection.id] = f"{label}: initial sync not finished"
+            report.waiting[connection.id] = "initial sync not finished"
         else:
             report.ready.append(connection)
     return report
@@ -93,7 +99,7 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) 
             for missing in missing_months(context.instance, connection=connection, months=months)
         ]
         for connection_id, why in {**report.waiting, **report.broken}.items():
-            context.log.warning(f"connection {connection_id} skipped: {why}")
+            context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) skipped: {why}")
         partition_requests = []
         if new:
             partition_requests.append(dg.AddDynamicPartitionsRequest(CONNECTION, new))
@@ -111,8 +117,8 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) 
 
 
 def _skip_reason(report: ConnectionReport) -> str:
-    held = {**report.waiting, **report.broken}
-    held_text = "; ".join(f"{cid}: {why}" for cid, why in sorted(held.items()))
+    held = report.labelled({**report.waiting, **report.broken})
+    held_text = "; ".join(f"{cid} ({why})" for cid, why in sorted(held.items()))
     return f"every ready connection is backfilled ({len(report.ready)} ready)" + (
         f"; held back: {held_text}" if held else ""
     )

@@ -1,0 +1,124 @@
+"""`rutter-pipeline`: run the sandbox, the Dagster UI, or a headless sync.
+
+    rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N]
+    rutter-pipeline dev [--port 3000]
+    rutter-pipeline sync
+
+Without RUTTER_CLIENT_ID/RUTTER_CLIENT_SECRET, `dev` and `sync` start the built-in sandbox and use it; real
+Rutter is one environment variable away. Exit status: 0 success, 1 a run or check failed, 2 bad arguments or
+environment variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rutter_pipeline.settings import Settings, SettingsError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `rutter-pipeline` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "sandbox":
+        return _sandbox(args)
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"rutter-pipeline: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return _dev(settings, port=args.port) if args.command == "dev" else _sync(settings)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rutter-pipeline", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    sandbox = commands.add_parser("sandbox", help="serve the offline Rutter sandbox over HTTP")
+    sandbox.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
+    sandbox.add_argument("--seed", type=_non_negative, default=7, help="seed of the generated data (default 7)")
+    sandbox.add_argument("--big-orders", type=_non_negative, default=0,
+                         help="add a Shopify connection with this many orders")
+    dev = commands.add_parser("dev", help="start the Dagster UI and daemon")
+    dev.add_argument("--port", type=_port, default=3000, help="UI port (default 3000)")
+    commands.add_parser("sync", help="backfill missing months and pull changes of every ready connection, then exit")
+    return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port must be a number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def _non_negative(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from rutter_pipeline.sandbox import serve_forever
+
+    print(f"Rutter sandbox on http://{args.host}:{args.port}/versioned (Ctrl-C to stop)", flush=True)
+    try:
+        serve_forever(host=args.host, port=args.port, seed=args.seed, big_orders=args.big_orders)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _dev(settings: Settings, *, port: int) -> int:
+    from rutter_pipeline.defs.runtime import prepared
+
+    with prepared(settings) as runtime:
+        _prepare_dbt()
+        if runtime.sandbox_url:
+            print(f"No Rutter credentials set: using the built-in sandbox at {runtime.sandbox_url}", flush=True)
+        workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
+        command = [sys.executable, "-m", "dagster", "dev", *workspace, "--port", str(port)]
+        try:
+            return subprocess.call(command)
+        except KeyboardInterrupt:
+            return 0
+
+
+def _sync(settings: Settings) -> int:
+    import dagster as dg
+
+    from rutter_pipeline.defs import build_definitions
+    from rutter_pipeline.defs.headless import sync_everything
+    from rutter_pipeline.defs.report import print_progress, print_report
+    from rutter_pipeline.defs.runtime import prepared
+    from rutter_pipeline.rutter.client import RutterClient
+    from rutter_pipeline.rutter.errors import RutterError
+
+    with prepared(settings) as runtime:
+        _prepare_dbt()
+        defs = build_definitions(runtime.settings)
+        try:
+            with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
+                report = sync_everything(defs=defs, instance=instance, client=client, progress=print_progress)
+        except RutterError as exc:
+            print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    return print_report(report)
+
+
+def _prepare_dbt() -> None:
+    # dbt's manifest must exist before the definitions load; a checkout without dbt models skips this.
+    if importlib.util.find_spec("rutter_pipeline.defs.dbt") is None:
+        return
+    from rutter_pipeline.defs.dbt import prepare_dbt_manifest
+
+    prepare_dbt_manifest()

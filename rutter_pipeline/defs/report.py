@@ -1,0 +1,61 @@
+"""What `rutter-pipeline sync` prints: a line per run while it works, a summary table at the end."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+
+from tabulate import tabulate
+
+from rutter_pipeline.defs.headless import RunFigures, SyncReport
+from rutter_pipeline.defs.incremental import INCREMENTAL_JOB
+
+
+def print_progress(run: RunFigures) -> None:
+    """One line per finished run."""
+    outcome = "ok" if run.success else f"FAILED: {run.error}"
+    print(f"  {run.job} {run.partition}: {run.fetched} fetched, {run.written} written, "
+          f"{run.run_seconds:.2f}s — {outcome}", flush=True)
+
+
+def print_report(report: SyncReport) -> int:
+    """Print the summary and say what failed; returns the exit status (0 ok, 1 something failed)."""
+    print()
+    print(tabulate(_rows(report), headers="keys", tablefmt="github"))
+    backfills = [run for run in report.runs if run.job != INCREMENTAL_JOB and run.success]
+    if backfills:
+        overhead = sum(run.overhead_seconds for run in backfills) / len(backfills)
+        print(f"\n{len(report.runs)} runs in {report.seconds:.1f}s; Dagster overhead per backfill run "
+              f"{overhead:.2f}s (run time minus the sync engine's own time)")
+    for connection_id in sorted(report.connections.waiting):
+        print(f"waiting: {connection_id} is not ready yet; it is picked up once ready")
+    if report.checks_failed:
+        print(f"checks not passed: {', '.join(report.checks_failed)}")
+    if not report.failed_runs:
+        return 0
+    for run in report.failed_runs:
+        print(f"rutter-pipeline: {run.job} {run.partition} failed: {run.error}", file=sys.stderr)
+    return 1
+
+
+def _rows(report: SyncReport) -> list[dict[str, object]]:
+    by_connection: dict[str, list[RunFigures]] = defaultdict(list)
+    for run in report.runs:
+        by_connection[run.connection_id].append(run)
+    platforms = report.connections.platforms
+    rows = []
+    for connection_id, runs in sorted(by_connection.items()):
+        backfills = [run for run in runs if run.job != INCREMENTAL_JOB]
+        rows.append({
+            "connection": connection_id,
+            "platform": platforms.get(connection_id, ""),
+            "months backfilled": sum(run.success for run in backfills),
+            "rows fetched": sum(run.fetched for run in runs),
+            "rows written": sum(run.written for run in runs),
+            "incremental": "ok" if all(r.success for r in runs if r.job == INCREMENTAL_JOB) else "failed",
+            "failed runs": sum(not run.success for run in runs),
+            "seconds": round(sum(run.run_seconds for run in runs), 1),
+        })
+    for connection_id, why in {**report.connections.waiting, **report.connections.broken}.items():
+        rows.append({"connection": connection_id, "platform": platforms.get(connection_id, ""), "incremental": why})
+    return rows

@@ -1,0 +1,86 @@
+"""Settings: every variable validated with a message naming it; secrets never shown."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rutter_pipeline.settings import Settings, SettingsError
+
+TODAY = date(2026, 3, 15)
+
+
+def settings(**env: str) -> Settings:
+    return Settings.from_env(env, today=TODAY)
+
+
+def test_defaults_use_the_sandbox_and_embedded_database() -> None:
+    s = settings()
+    assert s.uses_sandbox and s.client_id is None and s.client_secret is None
+    assert s.base_url == "https://production.rutterapi.com/versioned"
+    assert s.api_version == "2024-08-31"
+    assert s.warehouse_url is None and s.dagster_storage_url is None
+    assert s.history_start == date(2024, 3, 1)  # 24 months back, whole months
+    assert s.incremental_cron == "0 * * * *"
+    assert s.dagster_home == Path(".dagster_home").absolute()
+    assert s.rate_limit == (500, 10.0) and s.max_concurrent_runs == 4
+
+
+def test_credentials_switch_to_real_rutter_and_stay_out_of_repr() -> None:
+    s = settings(RUTTER_CLIENT_ID="org-id", RUTTER_CLIENT_SECRET="very-secret-value",
+                 WAREHOUSE_URL="postgresql+psycopg2://u:db-password@db.example:5432/warehouse",
+                 RUTTER_DAGSTER_STORAGE_URL="postgresql://u:other-password@db.example/dagster")
+    assert not s.uses_sandbox and s.client_secret == "very-secret-value"
+    shown = repr(s)
+    assert "org-id" in shown
+    for secret in ("very-secret-value", "db-password", "other-password"):
+        assert secret not in shown
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"RUTTER_CLIENT_ID": "only-id"}, "RUTTER_CLIENT_SECRET"),
+        ({"RUTTER_CLIENT_SECRET": "only-secret"}, "RUTTER_CLIENT_ID"),
+        ({"RUTTER_BASE_URL": "ftp://example.com"}, "RUTTER_BASE_URL"),
+        ({"RUTTER_API_VERSION": "latest"}, "RUTTER_API_VERSION"),
+        ({"WAREHOUSE_URL": "sqlite:///x.db"}, "WAREHOUSE_URL"),
+        ({"WAREHOUSE_URL": "not a url"}, "WAREHOUSE_URL"),
+        ({"WAREHOUSE_URL": "postgresql://host"}, "WAREHOUSE_URL"),
+        ({"RUTTER_DAGSTER_STORAGE_URL": "mysql+pymysql://root@h/d"}, "RUTTER_DAGSTER_STORAGE_URL"),
+        ({"RUTTER_HISTORY_START": "2024-13"}, "RUTTER_HISTORY_START"),
+        ({"RUTTER_HISTORY_START": "March 2024"}, "RUTTER_HISTORY_START"),
+        ({"RUTTER_HISTORY_START": "2030-01"}, "RUTTER_HISTORY_START"),
+        ({"RUTTER_INCREMENTAL_CRON": "every hour"}, "RUTTER_INCREMENTAL_CRON"),
+        ({"RUTTER_INCREMENTAL_CRON": "61 * * * *"}, "RUTTER_INCREMENTAL_CRON"),
+        ({"RUTTER_INCREMENTAL_CRON": "*/0 * * * *"}, "RUTTER_INCREMENTAL_CRON"),
+        ({"RUTTER_INCREMENTAL_CRON": "0 5-1 * * *"}, "RUTTER_INCREMENTAL_CRON"),
+        ({"RUTTER_MAX_CONCURRENT_RUNS": "0"}, "RUTTER_MAX_CONCURRENT_RUNS"),
+        ({"RUTTER_MAX_CONCURRENT_RUNS": "many"}, "RUTTER_MAX_CONCURRENT_RUNS"),
+        ({"RUTTER_RATE_LIMIT": "500 per 10s"}, "RUTTER_RATE_LIMIT"),
+        ({"RUTTER_RATE_LIMIT": "0/10"}, "RUTTER_RATE_LIMIT"),
+        ({"RUTTER_FRESHNESS_HOURS": "-3"}, "RUTTER_FRESHNESS_HOURS"),
+    ],
+)
+def test_malformed_variables_are_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        settings(**env)
+
+
+def test_secret_is_not_echoed_in_errors() -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings(WAREHOUSE_URL="sqlite://user:hunter2@/x")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_valid_values_are_normalised() -> None:
+    s = settings(RUTTER_HISTORY_START="2025-02-17", RUTTER_INCREMENTAL_CRON="  */15  1-5 * jan-mar mon,fri ",
+                 RUTTER_RATE_LIMIT="50/2.5", RUTTER_BASE_URL="http://127.0.0.1:8765/versioned/",
+                 WAREHOUSE_URL="mysql+pymysql://root@127.0.0.1:3306/warehouse?charset=utf8mb4")
+    assert s.history_start == date(2025, 2, 1)
+    assert s.incremental_cron == "*/15 1-5 * jan-mar mon,fri"
+    assert s.rate_limit == (50, 2.5)
+    assert s.base_url == "http://127.0.0.1:8765/versioned"
+    assert s.warehouse_url.startswith("mysql+pymysql://")
