@@ -1,0 +1,93 @@
+"""The admin API under `/_sandbox/...`: the Python API of `Sandbox` for other processes, as JSON over HTTP.
+
+Unauthenticated on purpose (it is a local test double); bind the sandbox to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from rutter_pipeline.sandbox.sandbox import Sandbox
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str]]:
+    return status, {"error_type": "SANDBOX_ADMIN", "error_code": code, "error_message": message}
+
+
+class AdminApi:
+    """Routes `/_sandbox/<operation>` requests to a Sandbox."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        """Run one admin operation; returns (HTTP status, JSON payload)."""
+        routes = {
+            ("GET", "/connections"): self._connections,
+            ("GET", "/truth"): self._truth,
+            ("GET", "/deleted_ids"): self._deleted_ids,
+            ("GET", "/stats"): self._stats,
+            ("POST", "/create"): self._create,
+            ("POST", "/update"): self._update,
+            ("POST", "/delete"): self._delete,
+            ("POST", "/refresh"): self._refresh,
+            ("POST", "/make_ready"): self._make_ready,
+            ("POST", "/add_connection"): self._add_connection,
+            ("POST", "/faults"): self._faults,
+        }
+        route = routes.get((method, path.rstrip("/")))
+        if route is None:
+            return _error(404, "UNKNOWN_OPERATION", f"no admin operation {method} /_sandbox{path}")
+        try:
+            args = query if method == "GET" else (orjson.loads(body) if body else {})
+            if not isinstance(args, dict):
+                return _error(400, "INVALID_BODY", "the request body must be a JSON object")
+            return 200, route(args)
+        except orjson.JSONDecodeError:
+            return _error(400, "INVALID_BODY", "the request body is not JSON")
+        except KeyError as exc:
+            return _error(404, "NOT_FOUND", str(exc.args[0]) if exc.args else "not found")
+        except (ValueError, TypeError) as exc:
+            return _error(400, "INVALID_ARGUMENT", str(exc))
+
+    def _connections(self, args: dict[str, Any]) -> Any:
+        return {"connections": self.sandbox.connections()}
+
+    def _truth(self, args: dict[str, Any]) -> Any:
+        return {"objects": list(self.sandbox.truth(args["connection_id"], args["path"]))}
+
+    def _deleted_ids(self, args: dict[str, Any]) -> Any:
+        return {"ids": sorted(self.sandbox.deleted_ids(args["connection_id"], args["path"]))}
+
+    def _stats(self, args: dict[str, Any]) -> Any:
+        return {"request_count": self.sandbox.request_count}
+
+    def _create(self, args: dict[str, Any]) -> Any:
+        return self.sandbox.create(args["connection_id"], args["path"], args.get("fields"))
+
+    def _update(self, args: dict[str, Any]) -> Any:
+        return self.sandbox.update(args["connection_id"], args["path"], args["object_id"], args["changes"],
+                                   late=bool(args.get("late", False)))
+
+    def _delete(self, args: dict[str, Any]) -> Any:
+        self.sandbox.delete(args["connection_id"], args["path"], args["object_id"])
+        return {"deleted": args["object_id"]}
+
+    def _refresh(self, args: dict[str, Any]) -> Any:
+        self.sandbox.refresh()
+        return {"refreshed": True}
+
+    def _make_ready(self, args: dict[str, Any]) -> Any:
+        self.sandbox.make_ready(args["connection_id"])
+        return {"ready": args["connection_id"]}
+
+    def _add_connection(self, args: dict[str, Any]) -> Any:
+        platform = args.pop("platform")
+        return self.sandbox.add_connection(platform, **args)
+
+    def _faults(self, args: dict[str, Any]) -> Any:
+        self.sandbox.inject_fault(args.pop("kind"), **args)
+        return {"injected": True}

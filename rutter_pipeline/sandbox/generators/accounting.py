@@ -1,0 +1,137 @@
+"""Shaping of accounting objects: documents whose lines add up, payments linked to the documents they settle.
+
+Payment number k settles invoice (bill) number k: fully when k % 3 != 0, half otherwise; documents past the
+last payment stay open. Totals come from `document_total`, so both sides agree without reading each other.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rutter_pipeline.rutter.timeutil import ms_to_iso
+from rutter_pipeline.sandbox import text
+from rutter_pipeline.sandbox.generators.schema import Context
+from rutter_pipeline.sandbox.ids import stable_int
+
+if TYPE_CHECKING:
+    from rutter_pipeline.sandbox.generators import Links
+
+_PAYMENT_OF = {"/accounting/invoices": "/accounting/invoice_payments", "/accounting/bills": "/accounting/bill_payments"}
+
+
+def document_total(links: Links, path: str, seq: int) -> float:
+    """The total amount of generated invoice/bill `seq` (deterministic, cents)."""
+    return (stable_int(links.conn.seed, links.conn.id, path, seq, "total") % 500_000 + 1_000) / 100
+
+
+def paid_amount(links: Links, path: str, seq: int) -> float:
+    """How much of generated invoice/bill `seq` its payment settles (0 when it has none)."""
+    if seq >= links.count(_PAYMENT_OF[path]):
+        return 0.0
+    total = document_total(links, path, seq)
+    return total if seq % 3 else round(total / 2, 2)
+
+
+def _seq(body: dict[str, Any]) -> int:
+    return int(body["platform_id"]) - 1000
+
+
+def _lines_adding_up(lines: list[dict[str, Any]], total: float, *, tax_rate: float, links: Links) -> float:
+    """Spread `total` (tax included) over the lines; returns the tax amount."""
+    sub_total = round(total / (1 + tax_rate), 2)
+    remaining = sub_total
+    for n, line in enumerate(lines):
+        share = remaining if n == len(lines) - 1 else round(sub_total / len(lines), 2)
+        remaining = round(remaining - share, 2)
+        line_tax = round(share * tax_rate, 2)
+        line.update(sub_total=share, tax_amount=line_tax, total_amount=round(share + line_tax, 2),
+                    discount_amount=0.0, discount_percentage=0.0, account_id=links.pick("/accounting/accounts"))
+        if line.get("item") is not None:
+            line["item"].update(id=links.pick("/accounting/items"), quantity=1.0, unit_amount=share)
+    return round(total - sub_total, 2)
+
+
+def _shape_document(doc: dict[str, Any], ctx: Context, links: Links, *, path: str, party: str) -> None:
+    seq = _seq(doc)
+    total = document_total(links, path, seq)
+    paid = paid_amount(links, path, seq)
+    tax = _lines_adding_up(doc["line_items"], total, tax_rate=0.1, links=links)
+    status = "paid" if paid == total else "partially_paid" if paid else "open"
+    issue = ctx.base_ms
+    doc.update(total_amount=total, sub_total=round(total - tax, 2), tax_amount=tax, amount_due=round(total - paid, 2),
+               status=status, currency_code=ctx.currency, issue_date=ms_to_iso(issue),
+               due_date=ms_to_iso(issue + 30 * 86_400_000), document_number=f"{path[12:15].upper()}-{1000 + seq}")
+    doc[party] = links.pick("/accounting/customers" if party == "customer_id" else "/accounting/vendors")
+    doc["linked_payments"] = [
+        {"id": links.nth(_PAYMENT_OF[path], seq), "allocated_date": ms_to_iso(issue + 86_400_000 * 10),
+         "allocated_amount": paid, "type": "INVOICE_PAYMENT"}
+    ] if paid else []
+    if seq % 50 == 5:
+        doc["memo"] = text.NUL_TEXT
+
+
+def shape_invoice(doc: dict[str, Any], ctx: Context, links: Links) -> None:
+    """An invoice to a customer of the same connection, settled by payment number `seq` if there is one."""
+    _shape_document(doc, ctx, links, path="/accounting/invoices", party="customer_id")
+
+
+def shape_bill(doc: dict[str, Any], ctx: Context, links: Links) -> None:
+    """A bill from a vendor of the same connection, settled by bill payment number `seq` if there is one."""
+    _shape_document(doc, ctx, links, path="/accounting/bills", party="vendor_id")
+    doc.pop("type", None)
+    for line in doc["line_items"]:
+        line.pop("type", None)
+
+
+def shape_invoice_payment(payment: dict[str, Any], ctx: Context, links: Links) -> None:
+    """Settles invoice number `seq` (money as strings, as the 2024-08-31 API sends them)."""
+    seq = _seq(payment)
+    amount = paid_amount(links, "/accounting/invoices", seq)
+    payment.update(total_amount=f"{amount:.2f}", currency_code=ctx.currency, txn_date=ms_to_iso(ctx.base_ms),
+                   customer_id=links.pick("/accounting/customers"), account_id=links.pick("/accounting/accounts"))
+    payment["linked_invoices"] = [
+        {"id": links.nth("/accounting/invoices", seq), "allocated_at": ms_to_iso(ctx.base_ms),
+         "amount": f"{amount:.2f}"}
+    ]
+
+
+def shape_bill_payment(payment: dict[str, Any], ctx: Context, links: Links) -> None:
+    """Settles bill number `seq`."""
+    seq = _seq(payment)
+    amount = paid_amount(links, "/accounting/bills", seq)
+    payment.update(total_amount=amount, currency_code=ctx.currency, transaction_date=ms_to_iso(ctx.base_ms),
+                   vendor_id=links.pick("/accounting/vendors"), account_id=links.pick("/accounting/accounts"),
+                   status="active")
+    payment["linked_bills"] = [
+        {"id": links.nth("/accounting/bills", seq), "allocated_date": ms_to_iso(ctx.base_ms), "allocated_amount": amount}
+    ]
+    payment["linked_credit_memos"] = []
+
+
+def shape_journal_entry(entry: dict[str, Any], ctx: Context, links: Links) -> None:
+    """Balanced lines: debits positive, credits negative, summing to zero."""
+    amount = round(ctx.rng.uniform(10, 5000), 2)
+    debit, credit = entry["line_items"][0], dict(entry["line_items"][0])
+    debit.update(total_amount=amount, account_id=links.pick("/accounting/accounts"))
+    credit.update(total_amount=-amount, account_id=links.pick("/accounting/accounts"))
+    entry["line_items"] = [debit, credit]
+    entry["currency_code"] = ctx.currency
+
+
+def shape_customer(customer: dict[str, Any], ctx: Context, links: Links) -> None:
+    """A customer (or vendor) with a company or person name."""
+    name = text.person_or_company(ctx.rng)
+    for key in ("customer_name", "vendor_name", "display_name", "contact_name"):
+        if key in customer:
+            customer[key] = name
+
+
+SHAPERS = {
+    "/accounting/invoices": shape_invoice,
+    "/accounting/bills": shape_bill,
+    "/accounting/invoice_payments": shape_invoice_payment,
+    "/accounting/bill_payments": shape_bill_payment,
+    "/accounting/journal_entries": shape_journal_entry,
+    "/accounting/customers": shape_customer,
+    "/accounting/vendors": shape_customer,
+}
