@@ -1,0 +1,240 @@
+"""The dbt underwriting marts as Dagster assets, downstream of the Rutter assets, refreshed after every sync.
+
+Each dbt source `rutter.<table>` is the Rutter asset `rutter/<family>/<object>` of the catalog, so the asset
+graph runs from the API to the marts; dbt tests become asset checks. The marts refresh through the
+`refresh_marts` job, requested by a sensor once sync runs have finished: an eager automation condition would
+never fire here, because the Rutter assets are partitioned by (connection, month) and the marts are not.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from rutter_pipeline.defs.jobs import PULL_TAG
+from rutter_pipeline.defs.resources import WarehouseResource
+from rutter_pipeline.rutter import catalog
+
+#: The dbt project, kept beside the package in the repository.
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_models"
+
+#: The dbt source holding the raw tables (see `_rutter__sources.yml`).
+RUTTER_SOURCE = "rutter"
+
+#: Files whose change makes the parsed manifest stale.
+_PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
+_PROJECT_DIRS = ("models", "macros", "tests")
+
+#: Sync runs (tag `rutter/pull`) whose success makes the marts out of date.
+SYNC_PULLS = ("backfill", "incremental")
+_ACTIVE_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_env_from_url(url: sa.URL | str) -> dict[str, str]:
+    """The environment variables `dbt_models/profiles.yml` reads, for a warehouse URL.
+
+    Args:
+        url: SQLAlchemy URL of the warehouse; the host may also come as a `host` query parameter (a Unix
+            socket directory, as the embedded PostgreSQL gives).
+
+    Returns:
+        `RUTTER_DBT_HOST`, `RUTTER_DBT_PORT`, `RUTTER_DBT_USER`, `RUTTER_DBT_PASSWORD`, `RUTTER_DBT_DBNAME`.
+
+    Raises:
+        ValueError: the URL is not PostgreSQL (the marts use PostgreSQL SQL) or names no database.
+    """
+    parsed = sa.make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(
+            f"the dbt marts need a PostgreSQL warehouse; this warehouse is {parsed.get_backend_name()!r}"
+        )
+    if not parsed.database:
+        raise ValueError("the warehouse URL names no database")
+    query = {key: value if isinstance(value, str) else value[0] for key, value in parsed.query.items()}
+    return {
+        "RUTTER_DBT_HOST": query.get("host") or parsed.host or "127.0.0.1",
+        "RUTTER_DBT_PORT": str(query.get("port") or parsed.port or 5432),
+        "RUTTER_DBT_USER": parsed.username or "postgres",
+        "RUTTER_DBT_PASSWORD": parsed.password or "",
+        "RUTTER_DBT_DBNAME": parsed.database,
+    }
+
+
+def _latest_project_change() -> float:
+    paths = [DBT_PROJECT_DIR / name for name in _PROJECT_FILES]
+    for folder in _PROJECT_DIRS:
+        paths += (DBT_PROJECT_DIR / folder).rglob("*")
+    return max(path.stat().st_mtime for path in paths if path.is_file())
+
+
+def _manifest_is_current() -> bool:
+    manifest = dbt_project.manifest_path
+    return manifest.exists() and manifest.stat().st_mtime >= _latest_project_change()
+
+
+def prepare_dbt_manifest() -> Path:
+    """Parse the dbt project unless its manifest is newer than every project file.
+
+    Safe when several processes start together (e.g. the webserver and the code server): they take turns
+    under a file lock, and the later ones find the manifest current.
+
+    Returns:
+        The path of `manifest.json`.
+
+    Raises:
+        RuntimeError: `dbt parse` failed; the message carries dbt's output.
+    """
+    if _manifest_is_current():
+        return dbt_project.manifest_path
+    target = dbt_project.manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _manifest_is_current():
+            _run_dbt_parse(target)
+    return dbt_project.manifest_path
+
+
+def _run_dbt_parse(target: Path) -> None:
+    # A subprocess keeps dbt's global state and logging out of the Dagster process.
+    command = [
+        sys.executable, "-m", "dbt.cli.main", "parse", "--quiet",
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target), "--log-path", str(target),
+    ]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed in {DBT_PROJECT_DIR}:\n{result.stdout}{result.stderr}")
+    # dbt leaves an unchanged manifest untouched; the timestamp records that it was checked.
+    dbt_project.manifest_path.touch()
+
+
+class RutterDbtTranslator(DagsterDbtTranslator):
+    """Maps dbt sources to the Rutter assets and groups models by layer (staging, intermediate, marts)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        """`rutter/<family>/<object>` for a raw Rutter table, `<layer>/<model>` for a model (`marts/fct_orders`)."""
+        if dbt_resource_props["resource_type"] == "source" and dbt_resource_props["source_name"] == RUTTER_SOURCE:
+            endpoint = catalog.get(dbt_resource_props["name"])
+            return dg.AssetKey(["rutter", endpoint.family.value, endpoint.object_name])
+        layer = _layer(dbt_resource_props)
+        if layer is None:
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey([layer, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """`dbt_staging`, `dbt_intermediate` or `dbt_marts`, from the model's folder."""
+        layer = _layer(dbt_resource_props)
+        return f"dbt_{layer}" if layer else None
+
+
+def _layer(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """The top folder under `models/` (staging, intermediate, marts); fqn is [project, folder, ..., name]."""
+    fqn = dbt_resource_props.get("fqn") or []
+    return fqn[1] if dbt_resource_props["resource_type"] == "model" and len(fqn) > 2 else None
+
+
+@contextmanager
+def _dbt_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Expose the profile's variables to the dbt subprocess only while it is started."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dbt_assets(
+    manifest=prepare_dbt_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=RutterDbtTranslator(),
+    name="underwriting_marts",
+)
+def underwriting_marts(context, dbt: DbtCliResource, warehouse: WarehouseResource):  # noqa: ANN001, ANN201
+    """Build the dbt staging views, intermediate models and underwriting marts, and run their tests."""
+    with _dbt_environment(dbt_env_from_url(warehouse.engine.url)):
+        invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
+
+
+#: The dbt assets, for `Definitions(assets=...)`.
+dbt_assets_defs: list[dg.AssetsDefinition] = [underwriting_marts]
+
+
+def dbt_resource() -> DbtCliResource:
+    """The `dbt` resource the dbt assets need (the warehouse comes from the `warehouse` resource)."""
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=os.fspath(DBT_PROJECT_DIR))
+
+
+refresh_marts_job = dg.define_asset_job(
+    name="refresh_marts",
+    selection=dg.AssetSelection.assets(underwriting_marts),
+    executor_def=dg.in_process_executor,
+    description="Rebuild the dbt underwriting marts from the raw Rutter tables and run the dbt tests.",
+)
+
+
+def _finished_sync_runs(instance: dg.DagsterInstance, *, after: datetime | None) -> list[dg.RunRecord]:
+    return list(
+        instance.get_run_records(
+            filters=dg.RunsFilter(
+                statuses=[dg.DagsterRunStatus.SUCCESS], tags={PULL_TAG: list(SYNC_PULLS)}, updated_after=after
+            ),
+            limit=1000,
+        )
+    )
+
+
+def _active_sync_run_count(instance: dg.DagsterInstance) -> int:
+    return instance.get_runs_count(
+        filters=dg.RunsFilter(statuses=_ACTIVE_STATUSES, tags={PULL_TAG: list(SYNC_PULLS)})
+    )
+
+
+@dg.sensor(
+    job=refresh_marts_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Refresh the marts once sync runs have succeeded and no other sync run is still going.",
+)
+def refresh_marts_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    """Request one `refresh_marts` run per burst of successful sync runs.
+
+    A backfill is many runs (one per connection and month); waiting until none is queued or running turns
+    the burst into one refresh instead of one per run. The cursor is the end time of the newest sync run
+    already covered.
+    """
+    after = datetime.fromtimestamp(float(context.cursor), tz=timezone.utc) if context.cursor else None
+    finished = [r for r in _finished_sync_runs(context.instance, after=after) if r.end_time is not None]
+    newest = max((r.end_time for r in finished if after is None or r.end_time > after.timestamp()), default=None)
+    if newest is None:
+        return dg.SkipReason("no sync run has succeeded since the marts were last requested")
+    active = _active_sync_run_count(context.instance)
+    if active:
+        return dg.SkipReason(f"waiting for {active} sync run(s) to finish before refreshing the marts")
+    context.update_cursor(str(newest))
+    return dg.RunRequest(run_key=f"after-sync-{newest}", tags={"rutter/refresh": "after-sync"})
