@@ -1,4 +1,5 @@
-"""A tiny real HTTP server that replays scripted answers, for client behaviour the sandbox cannot show."""
+"""Servers for the client tests: the sandbox, and a tiny real HTTP server replaying scripted answers for
+behaviour the sandbox cannot show."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.ratelimit import SlidingWindowRateLimiter
 from rutter_pipeline.rutter.retry import RetryPolicy
+from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 
 SECRET = "replay-secret-never-shown"
 TOKEN = "replay-access-token-0123456789"
@@ -117,3 +119,22 @@ def replay_client(replay: tuple[Replay, str]) -> Iterator[tuple[Replay, RutterCl
     )
     yield script, client
     client.close()
+
+
+def sandbox_client(sandbox: Sandbox, **settings: object) -> RutterClient:
+    """A client for a started sandbox with quick retries (overridable)."""
+    defaults: dict[str, object] = {
+        "base_url": sandbox.base_url,
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "retry": RetryPolicy(max_attempts=6, base_delay_s=0.02, max_delay_s=0.2, max_total_wait_s=30.0),
+        "rate_limiter": SlidingWindowRateLimiter(10_000, 1.0),
+    }
+    return RutterClient(**{**defaults, **settings})
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    """A started default-profile sandbox without a rate limit, for one test (it may change data)."""
+    with Sandbox(seed=7, rate_limit=None) as sandbox:
+        yield sandbox
