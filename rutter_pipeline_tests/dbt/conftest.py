@@ -1,0 +1,123 @@
+"""A PostgreSQL warehouse loaded with the default sandbox's data and built with `dbt build`, shared by a module."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from rutter_pipeline.defs.dbt import DBT_PROJECT_DIR, dbt_env_from_url
+from rutter_pipeline.rutter import catalog
+from rutter_pipeline.rutter.catalog import Family, Kind
+from rutter_pipeline.rutter.client import RutterClient
+from rutter_pipeline.rutter.platforms import family_of
+from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
+from rutter_pipeline.warehouse.deletions import mark_deleted
+from rutter_pipeline.warehouse.loader import load_batch
+from rutter_pipeline.warehouse.schema import upgrade
+from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
+
+#: The sandbox generates its data relative to this day; the marts are computed as of the same day.
+SANDBOX_NOW = datetime(2025, 6, 15, tzinfo=timezone.utc)
+AS_OF = SANDBOX_NOW.date()
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    """A warehouse after `dbt build`: where it is, what was loaded, and how the build went."""
+
+    engine: sa.Engine
+    connections: list[dict]
+    deleted_order_id: str
+    returncode: int
+    output: str
+    run_results: dict
+    seconds: float
+
+
+def run_dbt(url: str, args: list[str], *, target: Path) -> subprocess.CompletedProcess[str]:
+    """Run the dbt CLI of this virtualenv on the project against the database at `url`."""
+    command = [
+        str(Path(sys.executable).parent / "dbt"), *args,
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target), "--log-path", str(target),
+    ]
+    env = {"PATH": str(Path(sys.executable).parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           **dbt_env_from_url(url)}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+def _load_lists(engine: sa.Engine, sandbox: Sandbox, connection: dict) -> None:
+    family = family_of(connection["platform"])
+    for endpoint in catalog.endpoints_for(family):
+        if endpoint.kind is Kind.REPORT:
+            continue
+        objects = list(sandbox.truth(connection["id"], endpoint.path))
+        with engine.begin() as conn:
+            load_batch(conn, endpoint=endpoint, connection_id=connection["id"], objects=objects)
+
+
+def _load_statements(engine: sa.Engine, client: RutterClient, connection: dict) -> None:
+    """Monthly statements over the last two years, fetched over HTTP as the sync engine would."""
+    start = (AS_OF.replace(day=1) - timedelta(days=730)).replace(day=1)
+    for endpoint in catalog.endpoints_for(Family.ACCOUNTING):
+        if endpoint.kind is not Kind.REPORT:
+            continue
+        reports = client.get_reports(endpoint, access_token=connection["access_token"], start_date=start, end_date=AS_OF)
+        with engine.begin() as conn:
+            load_batch(conn, endpoint=endpoint, connection_id=connection["id"], objects=reports)
+
+
+def _delete_one_refunded_order(engine: sa.Engine, connection_id: str) -> str:
+    """Soft-delete an order the marts would otherwise count, so the test can check staging drops it."""
+    with engine.begin() as conn:
+        order_id = conn.execute(sa.text(
+            "select id from rutter.orders where connection_id = :c and jsonb_array_length(data->'refunds') > 0 "
+            "and status <> 'cancelled' order by id limit 1"
+        ), {"c": connection_id}).scalar_one()
+        mark_deleted(conn, endpoint=catalog.get("orders"), connection_id=connection_id,
+                     deletions=[(order_id, datetime.now(timezone.utc))])
+    return order_id
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltWarehouse]:
+    """The default sandbox's data (every connection, ready or not) loaded and built with dbt as of AS_OF."""
+    for url in _fresh_database(POSTGRES_SERVER, "postgres", mysql=False):
+        engine = sa.create_engine(url)
+        upgrade(engine)
+        with Sandbox(seed=7, now=SANDBOX_NOW, rate_limit=None) as sandbox:
+            client = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID,
+                                  client_secret=DEFAULT_CLIENT_SECRET)
+            connections = sandbox.connections()
+            for connection in connections:
+                _load_lists(engine, sandbox, connection)
+                ready = connection["status"] not in ("not_ready", "needs_reauth")
+                if family_of(connection["platform"]) is Family.ACCOUNTING and ready:
+                    _load_statements(engine, client, connection)
+            client.close()
+        shopify = next(c for c in connections if c["platform"] == "SHOPIFY")
+        deleted = _delete_one_refunded_order(engine, shopify["id"])
+        target = tmp_path_factory.mktemp("dbt-target")
+        started = time.monotonic()
+        result = run_dbt(url, ["build", "--vars", json.dumps({"as_of_date": AS_OF.isoformat()})], target=target)
+        seconds = time.monotonic() - started
+        run_results = json.loads((target / "run_results.json").read_text()) if result.returncode == 0 else {}
+        yield BuiltWarehouse(engine=engine, connections=connections, deleted_order_id=deleted,
+                             returncode=result.returncode, output=result.stdout + result.stderr,
+                             run_results=run_results, seconds=seconds)
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def as_of() -> date:
+    """The date the marts were built as of."""
+    return AS_OF
