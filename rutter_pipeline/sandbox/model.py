@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,12 +38,12 @@ class SandboxConnection:
     org_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
         """The connection id (a UUID)."""
         return stable_uuid(self.seed, "connection", self.index, self.platform)
 
-    @property
+    @functools.cached_property
     def access_token(self) -> str:
         """The connection's access token (a UUID, as Rutter issues them)."""
         return stable_uuid(self.seed, "access-token", self.index, self.platform)

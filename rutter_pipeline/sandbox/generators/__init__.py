@@ -9,8 +9,9 @@ from typing import Any
 
 import orjson
 
-from rutter_pipeline.rutter.timeutil import ms_to_iso
+from rutter_pipeline.sandbox.isotime import iso_ms
 from rutter_pipeline.sandbox.generators import accounting, commerce
+from rutter_pipeline.sandbox.generators.orders import render_order
 from rutter_pipeline.sandbox.generators.schema import Context, compile_object
 from rutter_pipeline.sandbox.ids import stable_int, stable_uuid
 from rutter_pipeline.sandbox.model import SandboxConnection
@@ -38,9 +39,15 @@ def object_id(conn: SandboxConnection, path: str, seq: int) -> str:
     The first accounting customer shares its id with the first commerce customer of the same-ranked commerce
     connection and with the first vendor of its own connection: ids are unique only within one endpoint.
     """
+    return _object_id(conn.seed, conn.id, conn.family_rank, path, seq)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _object_id(seed: int, conn_id: str, family_rank: int, path: str, seq: int) -> str:
+    # Cached: orders reference the same few thousand products and customers over and over.
     if seq == 0 and path in ("/customers", "/accounting/customers", "/accounting/vendors"):
-        return stable_uuid(conn.seed, "shared-customer", conn.family_rank)
-    return stable_uuid(conn.seed, conn.id, path, seq)
+        return stable_uuid(seed, "shared-customer", family_rank)
+    return stable_uuid(seed, conn_id, path, seq)
 
 
 class Links:
@@ -67,6 +74,9 @@ class Links:
 def generate(conn: SandboxConnection, path: str, seq: int, *, base_ms: int) -> dict[str, Any]:
     """The deterministic body of generated object `seq` (timestamps are stamped by `render`)."""
     rng = random.Random(stable_int(conn.seed, conn.id, path, seq))
+    if path == "/orders":
+        return render_order(order_id=object_id(conn, path, seq), seq=seq, created_ms=base_ms, currency=conn.currency,
+                            rng=rng, links=Links(conn, rng))
     ctx = Context(rng=rng, base_ms=base_ms, currency=conn.currency, key=f"{conn.id}:{path}:{seq}")
     body = _plan(path)(ctx)
     body["id"] = object_id(conn, path, seq)
@@ -94,4 +104,4 @@ def stamp(body: dict[str, Any], path: str, *, created_ms: int, updated_ms: int, 
     fields = timestamp_fields(path)
     for name, ms in (("created_at", created_ms), ("updated_at", updated_ms), ("last_synced_at", synced_ms)):
         if name in fields:
-            body[name] = None if ms == NULL_MS else ms_to_iso(ms)
+            body[name] = None if ms == NULL_MS else iso_ms(ms)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rutter_pipeline.rutter.timeutil import ms_to_iso
+from rutter_pipeline.sandbox.isotime import iso_ms
 from rutter_pipeline.sandbox import text
 from rutter_pipeline.sandbox.generators.schema import Context
 from rutter_pipeline.sandbox.ids import stable_int
@@ -59,11 +59,11 @@ def _shape_document(doc: dict[str, Any], ctx: Context, links: Links, *, path: st
     status = "paid" if paid == total else "partially_paid" if paid else "open"
     issue = ctx.base_ms
     doc.update(total_amount=total, sub_total=round(total - tax, 2), tax_amount=tax, amount_due=round(total - paid, 2),
-               status=status, currency_code=ctx.currency, issue_date=ms_to_iso(issue),
-               due_date=ms_to_iso(issue + 30 * 86_400_000), document_number=f"{path[12:15].upper()}-{1000 + seq}")
+               status=status, currency_code=ctx.currency, issue_date=iso_ms(issue),
+               due_date=iso_ms(issue + 30 * 86_400_000), document_number=f"{path[12:15].upper()}-{1000 + seq}")
     doc[party] = links.pick("/accounting/customers" if party == "customer_id" else "/accounting/vendors")
     doc["linked_payments"] = [
-        {"id": links.nth(_PAYMENT_OF[path], seq), "allocated_date": ms_to_iso(issue + 86_400_000 * 10),
+        {"id": links.nth(_PAYMENT_OF[path], seq), "allocated_date": iso_ms(issue + 86_400_000 * 10),
          "allocated_amount": paid, "type": "INVOICE_PAYMENT"}
     ] if paid else []
     if seq % 50 == 5:
@@ -87,10 +87,10 @@ def shape_invoice_payment(payment: dict[str, Any], ctx: Context, links: Links) -
     """Settles invoice number `seq` (money as strings, as the 2024-08-31 API sends them)."""
     seq = _seq(payment)
     amount = paid_amount(links, "/accounting/invoices", seq)
-    payment.update(total_amount=f"{amount:.2f}", currency_code=ctx.currency, txn_date=ms_to_iso(ctx.base_ms),
+    payment.update(total_amount=f"{amount:.2f}", currency_code=ctx.currency, txn_date=iso_ms(ctx.base_ms),
                    customer_id=links.pick("/accounting/customers"), account_id=links.pick("/accounting/accounts"))
     payment["linked_invoices"] = [
-        {"id": links.nth("/accounting/invoices", seq), "allocated_at": ms_to_iso(ctx.base_ms),
+        {"id": links.nth("/accounting/invoices", seq), "allocated_at": iso_ms(ctx.base_ms),
          "amount": f"{amount:.2f}"}
     ]
 
@@ -99,11 +99,11 @@ def shape_bill_payment(payment: dict[str, Any], ctx: Context, links: Links) -> N
     """Settles bill number `seq`."""
     seq = _seq(payment)
     amount = paid_amount(links, "/accounting/bills", seq)
-    payment.update(total_amount=amount, currency_code=ctx.currency, transaction_date=ms_to_iso(ctx.base_ms),
+    payment.update(total_amount=amount, currency_code=ctx.currency, transaction_date=iso_ms(ctx.base_ms),
                    vendor_id=links.pick("/accounting/vendors"), account_id=links.pick("/accounting/accounts"),
                    status="active")
     payment["linked_bills"] = [
-        {"id": links.nth("/accounting/bills", seq), "allocated_date": ms_to_iso(ctx.base_ms), "allocated_amount": amount}
+        {"id": links.nth("/accounting/bills", seq), "allocated_date": iso_ms(ctx.base_ms), "allocated_amount": amount}
     ]
     payment["linked_credit_memos"] = []
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rutter_pipeline.rutter.timeutil import ms_to_iso
+from rutter_pipeline.sandbox.isotime import iso_ms
 from rutter_pipeline.sandbox import text
 from rutter_pipeline.sandbox.ids import stable_uuid
 from rutter_pipeline.sandbox.spec import shared_enum
@@ -130,7 +130,7 @@ def _compile_string(name: str, spec: dict[str, Any]) -> ValueFn:
     if name == "id" or name.endswith("_id") or spec.get("format") == "uuid":
         return lambda ctx: ctx.child_id(name)
     if spec.get("format") == "iso8601" or name.endswith(_DATE_SUFFIXES):
-        return lambda ctx: ms_to_iso(ctx.base_ms + ctx.rng.randint(0, 30) * _DAY_MS)
+        return lambda ctx: iso_ms(ctx.base_ms + ctx.rng.randint(0, 30) * _DAY_MS)
     return _text_value(name)
 
 
