@@ -9,6 +9,7 @@ import resource
 import threading
 import time
 
+import orjson
 import pytest
 import requests
 
@@ -29,7 +30,7 @@ def _read_pages(base_url: str, token: str, params: dict, pages: int) -> int:
     session, cursor, served = _session(), None, 0
     for _ in range(pages):
         query = {"access_token": token, "limit": 500, **params, **({"cursor": cursor} if cursor else {})}
-        body = session.get(f"{base_url}/orders", params=query, timeout=60).json()
+        body = orjson.loads(session.get(f"{base_url}/orders", params=query, timeout=60).content)
         served += len(body["orders"])
         cursor = body["next_cursor"]
         if not cursor:

@@ -85,6 +85,7 @@ def _connection_status(conn: SandboxConnection) -> dict[str, Any]:
         "last_sync_completed_at": listing["updated_at"] if conn.ready else None,
         "link_url": listing["link_url"],
         "platform": conn.platform,
+        "created_at": listing["created_at"],
         "needs_update_status": {"needs_update": conn.needs_update},
         "disabled_status": {"is_disabled": conn.disabled,
                             "disabled_reason": "SHOP_IS_DISABLED_OR_EXPIRED" if conn.disabled else None},

@@ -13,7 +13,7 @@ from rutter_pipeline.sandbox import generators, profiles
 from rutter_pipeline.sandbox.ids import stable_uuid
 from rutter_pipeline.sandbox.model import SandboxConnection
 from rutter_pipeline.sandbox.spec import endpoint_specs
-from rutter_pipeline.sandbox.store import Row, Store
+from rutter_pipeline.sandbox.store import NULL_MS, Row, Store
 
 #: Store endpoint numbers: position of each data endpoint in the catalog.
 EP_INDEX: dict[str, int] = {path: n for n, path in enumerate(endpoint_specs())}
@@ -71,9 +71,17 @@ class World:
     def _rows(self, conn: SandboxConnection, path: str, count: int) -> Iterator[tuple]:
         times = profiles.commerce_times if conn.family == "commerce" else profiles.accounting_times
         ep = EP_INDEX[path]
+        fields = endpoint_specs()[path]["fields"]
+        # Null timestamps only where the catalog allows them (items, for one, always carry updated_at).
+        created_nullable = fields.get("created_at", {}).get("nullable", False)
+        updated_nullable = fields.get("updated_at", {}).get("nullable", False)
         for seq, (created, updated, synced) in enumerate(
             times(seed=self.seed + conn.index, path=path, count=count, anchor=self.anchor_ms)
         ):
+            if created == NULL_MS and not created_nullable:
+                created = self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS
+            if updated == NULL_MS and not updated_nullable:
+                updated = max(created, self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS)
             yield conn.index, ep, seq, generators.object_id(conn, path, seq), created, updated, synced
 
     def connection(self, key: str) -> SandboxConnection:
