@@ -33,17 +33,20 @@ class RetryPolicy:
         max_delay_s: the largest backoff cap (server hints may ask for longer).
         max_total_wait_s: the most one request may spend sleeping between attempts; a wait that would
             exceed it ends the retries with the last error.
+        rate_limited_min_delay_s: the least wait after a 429 without a server hint: Rutter's budget refills
+            over a 10-second window, so retrying within milliseconds only spends requests.
     """
 
     max_attempts: int = 8
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     max_total_wait_s: float = 300.0
+    rate_limited_min_delay_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ClientConfigError("RetryPolicy.max_attempts must be at least 1")
-        if min(self.base_delay_s, self.max_delay_s, self.max_total_wait_s) < 0:
+        if min(self.base_delay_s, self.max_delay_s, self.max_total_wait_s, self.rate_limited_min_delay_s) < 0:
             raise ClientConfigError("RetryPolicy delays must not be negative")
 
     def backoff_s(self, attempt: int, rng: random.Random | None = None) -> float:
@@ -58,10 +61,15 @@ class RetryPolicy:
         headers: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
         now: Callable[[], float] = time.time,
+        rate_limited: bool = False,
     ) -> float:
-        """Seconds to wait before the next attempt: the server's hint if any, else the jittered backoff."""
+        """Seconds to wait before the next attempt: the server's hint if any, else the jittered backoff
+        (at least `rate_limited_min_delay_s` after a 429)."""
         hint = server_hint_s(headers or {}, now=now)
-        return hint if hint is not None else self.backoff_s(attempt, rng)
+        if hint is not None:
+            return hint
+        backoff = self.backoff_s(attempt, rng)
+        return max(backoff, self.rate_limited_min_delay_s) if rate_limited else backoff
 
 
 def server_hint_s(headers: Mapping[str, str], *, now: Callable[[], float] = time.time) -> float | None:

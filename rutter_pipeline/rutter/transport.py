@@ -115,13 +115,14 @@ class Transport:
             if isinstance(outcome, Reply):
                 return outcome
             error = outcome.error
-            delay = self.retry.delay_s(attempt, headers=outcome.headers, rng=self._rng)
+            rate_limited = isinstance(error, RateLimited)
+            delay = self.retry.delay_s(attempt, headers=outcome.headers, rng=self._rng, rate_limited=rate_limited)
             if not error.retryable or attempt >= self.retry.max_attempts or slept + delay > self.retry.max_total_wait_s:
                 if error.retryable:
                     error.add_note(f"gave up after {attempt} attempts and {slept:.1f}s of waiting")
                     logger.error("Rutter request failed for good after %d attempts: %s", attempt, error)
                 raise error
-            if isinstance(error, RateLimited):
+            if rate_limited:
                 self.rate_limiter.backoff(delay)
             logger.warning(
                 "%s; attempt %d of %d, retrying in %.2fs", error, attempt, self.retry.max_attempts, delay

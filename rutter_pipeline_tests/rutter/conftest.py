@@ -101,7 +101,9 @@ def replay() -> Iterator[tuple[Replay, str]]:
     server.server_close()
 
 
-FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.01, max_delay_s=0.05, max_total_wait_s=5.0)
+FAST_RETRY = RetryPolicy(
+    max_attempts=4, base_delay_s=0.01, max_delay_s=0.05, max_total_wait_s=5.0, rate_limited_min_delay_s=0.05
+)
 
 
 @pytest.fixture
@@ -122,19 +124,15 @@ def replay_client(replay: tuple[Replay, str]) -> Iterator[tuple[Replay, RutterCl
 
 
 def sandbox_client(sandbox: Sandbox, **settings: object) -> RutterClient:
-    """A client for a started sandbox with quick retries (overridable)."""
+    """A client for a started sandbox with quick retries and the default rate limiter (both overridable)."""
     defaults: dict[str, object] = {
         "base_url": sandbox.base_url,
         "client_id": DEFAULT_CLIENT_ID,
         "client_secret": DEFAULT_CLIENT_SECRET,
-        "retry": RetryPolicy(max_attempts=6, base_delay_s=0.02, max_delay_s=0.2, max_total_wait_s=30.0),
-        "rate_limiter": SlidingWindowRateLimiter(10_000, 1.0),
+        "retry": RetryPolicy(
+            max_attempts=6, base_delay_s=0.02, max_delay_s=0.2, max_total_wait_s=30.0, rate_limited_min_delay_s=0.5
+        ),
+        "rate_limiter": SlidingWindowRateLimiter(),
     }
     return RutterClient(**{**defaults, **settings})
 
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    """A started default-profile sandbox without a rate limit, for one test (it may change data)."""
-    with Sandbox(seed=7, rate_limit=None) as sandbox:
-        yield sandbox

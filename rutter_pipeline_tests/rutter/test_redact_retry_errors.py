@@ -46,9 +46,11 @@ def test_server_hints():
     assert server_hint_s({"RateLimit-Reset": "3"}, now=lambda: now) == 3.0
     assert server_hint_s({"Retry-After": "soon"}, now=lambda: now) is None
     assert server_hint_s({}, now=lambda: now) is None
-    policy = RetryPolicy(base_delay_s=0.0)
+    policy = RetryPolicy(base_delay_s=0.0, rate_limited_min_delay_s=1.5)
     assert policy.delay_s(1, headers={"Retry-After": "2"}) == 2.0
+    assert policy.delay_s(1, headers={"Retry-After": "0"}, rate_limited=True) == 0.0, "a server hint wins"
     assert policy.delay_s(1, headers={}) == 0.0
+    assert policy.delay_s(1, headers={}, rate_limited=True) == 1.5
 
 
 def _canned(status: int, body: bytes, request_id: str | None = "rid-9") -> requests.Response:

@@ -17,7 +17,8 @@ def _ids(pages) -> Counter:
     return Counter(obj["id"] for page in pages for obj in page.objects)
 
 
-def test_pagination_returns_every_object_exactly_once(sb):
+def test_pagination_returns_every_object_exactly_once(sandbox_session):
+    sb = sandbox_session
     client = sandbox_client(sb, page_size=37)
     for platform, endpoint in (("SHOPIFY", ORDERS), ("QUICKBOOKS", INVOICES)):
         token, conn = sb.access_token(platform), sb.connection_id(platform)
@@ -27,7 +28,8 @@ def test_pagination_returns_every_object_exactly_once(sb):
         assert max(seen.values()) == 1
 
 
-def test_unchanged_objects_come_exactly_once_while_others_change_between_pages(sb):
+def test_unchanged_objects_come_exactly_once_while_others_change_between_pages(sandbox):
+    sb = sandbox
     client = sandbox_client(sb, page_size=50)
     conn, token = sb.connection_id("QUICKBOOKS"), sb.access_token("QUICKBOOKS")
     before = [obj["id"] for obj in sb.truth(conn, INVOICES.path)]
@@ -72,7 +74,8 @@ def _partition(client, endpoint, token, windows, field):
     return placed
 
 
-def test_monthly_order_windows_partition_the_orders_exactly(sb):
+def test_monthly_order_windows_partition_the_orders_exactly(sandbox_session):
+    sb = sandbox_session
     client = sandbox_client(sb)
     conn, token = sb.connection_id("SHOPIFY"), sb.access_token("SHOPIFY")
     truth = {obj["id"]: obj for obj in sb.truth(conn, ORDERS.path)}
@@ -94,7 +97,8 @@ def test_monthly_order_windows_partition_the_orders_exactly(sb):
     assert truth[very_old]["created_at"] < "2016" and placed[very_old][0].start_ms is None
 
 
-def test_last_synced_windows_partition_the_invoices_exactly(sb):
+def test_last_synced_windows_partition_the_invoices_exactly(sandbox):
+    sb = sandbox
     client = sandbox_client(sb, page_size=40)
     conn, token = sb.connection_id("QUICKBOOKS"), sb.access_token("QUICKBOOKS")
     ids = [obj["id"] for obj in sb.truth(conn, INVOICES.path)]
