@@ -14,15 +14,20 @@ from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.warehouse.rows import Prepared, column_names
 from rutter_pipeline.warehouse.tables import SCHEMA
 
-# COPY's text format: backslash escapes, tab between fields, \N for NULL.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+def _copy_text(text: str) -> str:
+    """Escape a string for COPY's text format (backslash escapes, tab between fields, \\N for NULL)."""
+    # Checking first is much faster than always escaping: most values contain none of these characters.
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
 
 
 def _copy_field(value: Any) -> str:
     if value is None:
         return "\\N"
     if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
+        return _copy_text(value)
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, datetime):

@@ -6,7 +6,6 @@ is plain Python so both dialects load exactly the same values.
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,22 +53,36 @@ class Rejected:
     raw: Any
 
 
-@functools.cache
+@dataclass(frozen=True)
+class _Plan:
+    names: tuple[str, ...]
+    types: tuple[ColumnType, ...]
+    version_index: int | None
+
+
+# Keyed by table name: hashing the Endpoint dataclass itself for every row costs more than the row's parsing.
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(endpoint: Endpoint) -> _Plan:
+    name = endpoint.name
+    plan = _PLANS.get(name)
+    if plan is None:
+        names = ("id", "platform_id", "created_at", "updated_at")
+        types = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
+        if endpoint.has_last_synced_at:
+            names += ("last_synced_at",)
+            types += (ColumnType.TIMESTAMP,)
+        names += tuple(c.name for c in endpoint.columns)
+        types += tuple(c.type for c in endpoint.columns)
+        version_index = names.index(endpoint.version_field) if endpoint.version_field else None
+        plan = _PLANS[name] = _Plan(names, types, version_index)
+    return plan
+
+
 def column_names(endpoint: Endpoint) -> tuple[str, ...]:
     """The columns filled from the object's fields, in the order `Prepared.values` holds them."""
-    common = ("id", "platform_id", "created_at", "updated_at")
-    if endpoint.has_last_synced_at:
-        common += ("last_synced_at",)
-    return common + tuple(c.name for c in endpoint.columns)
-
-
-@functools.cache
-def column_types(endpoint: Endpoint) -> tuple[ColumnType, ...]:
-    """The catalog type of each column of `column_names(endpoint)`."""
-    common = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
-    if endpoint.has_last_synced_at:
-        common += (ColumnType.TIMESTAMP,)
-    return common + tuple(c.type for c in endpoint.columns)
+    return _plan(endpoint).names
 
 
 def strip_nuls(value: Any) -> tuple[Any, int]:
@@ -186,8 +199,9 @@ def prepare(endpoint: Endpoint, item: Any) -> Prepared | Rejected:
     except UnicodeEncodeError as error:
         # A "\ud800" escape decodes to a lone surrogate, which no database text type can hold.
         return Rejected(object_id, f"object is not valid Unicode: {error.reason}", item)
+    plan = _plan(endpoint)
     values: list[Any] = []
-    for name, type_ in zip(column_names(endpoint), column_types(endpoint), strict=True):
+    for name, type_ in zip(plan.names, plan.types, strict=True):
         value = cleaned.get(name)
         if value is None:
             values.append(None)
@@ -196,10 +210,5 @@ def prepare(endpoint: Endpoint, item: Any) -> Prepared | Rejected:
             values.append(_PARSERS[type_](value))
         except ValueError as error:
             return Rejected(object_id, f"field {name!r}: {error}", item)
-    version = values[_version_index(endpoint)] if endpoint.version_field else None
+    version = None if plan.version_index is None else values[plan.version_index]
     return Prepared(cleaned["id"], version, tuple(values), data_json, sanitized, item)
-
-
-@functools.cache
-def _version_index(endpoint: Endpoint) -> int:
-    return column_names(endpoint).index(endpoint.version_field)
