@@ -105,7 +105,10 @@ class RutterClient:
         return self._credentials.client_id
 
     def __repr__(self) -> str:
-        return f"RutterClient(base_url={self.base_url!r}, client_id={self.client_id!r}, api_version={self.api_version!r})"
+        return (
+            f"RutterClient(base_url={self.base_url!r}, client_id={self.client_id!r}, "
+            f"api_version={self.api_version!r})"
+        )
 
     def close(self) -> None:
         """Close pooled HTTP connections."""

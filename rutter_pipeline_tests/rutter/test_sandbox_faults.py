@@ -19,7 +19,8 @@ INVOICES = catalog.get("accounting_invoices")
 
 
 def _pull_ids(client, endpoint, token) -> list[str]:
-    return [obj["id"] for page in client.changed_pages(endpoint, access_token=token, since_ms=None) for obj in page.objects]
+    pages = client.changed_pages(endpoint, access_token=token, since_ms=None)
+    return [obj["id"] for page in pages for obj in page.objects]
 
 
 @pytest.mark.parametrize(
@@ -108,11 +109,8 @@ def test_connections_objects_reports_and_deletions(sandbox):
     since = int(time.time() * 1000) - 1
     victim = next(sandbox.truth(quickbooks.id, INVOICES.path))["id"]
     sandbox.delete(quickbooks.id, INVOICES.path, victim)
-    events = [
-        event
-        for page in client.deleted_event_pages(access_token=quickbooks.access_token, since_ms=since, resources=["INVOICE"])
-        for event in page.objects
-    ]
+    pages = client.deleted_event_pages(access_token=quickbooks.access_token, since_ms=since, resources=["INVOICE"])
+    events = [event for page in pages for event in page.objects]
     assert [(e["type"], e["resource"]) for e in events] == [("object_deleted", "INVOICE")]
     assert victim in str(events[0]["data"])
 

@@ -108,6 +108,11 @@ def test_deleted_events_request(replay_client):
     pages = list(client.deleted_event_pages(access_token=TOKEN, since_ms=7, resources=["bill", "INVOICE"]))
     assert [o["id"] for p in pages for o in p.objects] == ["e"]
     query = script.seen[0].query
-    assert query == {"type": "object_deleted", "last_synced_at_min": "7", "resources": "BILL,INVOICE",
-                     "limit": "2", "access_token": TOKEN}
+    assert query == {
+        "type": "object_deleted",
+        "last_synced_at_min": "7",
+        "resources": "BILL,INVOICE",
+        "limit": "2",
+        "access_token": TOKEN,
+    }
     assert script.seen[0].path == "/versioned/events"
