@@ -64,8 +64,13 @@ def _shape_document(doc: dict[str, Any], ctx: Context, links: Links, *, path: st
     doc[party] = links.pick("/accounting/customers" if party == "customer_id" else "/accounting/vendors")
     doc["linked_payments"] = [
         {"id": links.nth(_PAYMENT_OF[path], seq), "allocated_date": iso_ms(issue + 86_400_000 * 10),
-         "allocated_amount": paid, "type": "INVOICE_PAYMENT"}
+         "allocated_amount": paid}
     ] if paid else []
+    if party == "customer_id":
+        for link in doc["linked_payments"]:
+            link["type"] = "INVOICE_PAYMENT"
+    if "discount_amount" in doc:
+        doc["discount_amount"] = 0.0
     if seq % 50 == 5:
         doc["memo"] = text.NUL_TEXT
 
@@ -78,9 +83,6 @@ def shape_invoice(doc: dict[str, Any], ctx: Context, links: Links) -> None:
 def shape_bill(doc: dict[str, Any], ctx: Context, links: Links) -> None:
     """A bill from a vendor of the same connection, settled by bill payment number `seq` if there is one."""
     _shape_document(doc, ctx, links, path="/accounting/bills", party="vendor_id")
-    doc.pop("type", None)
-    for line in doc["line_items"]:
-        line.pop("type", None)
 
 
 def shape_invoice_payment(payment: dict[str, Any], ctx: Context, links: Links) -> None:
