@@ -186,8 +186,16 @@ dbt_assets_defs: list[dg.AssetsDefinition] = [underwriting_marts]
 
 
 def dbt_resource() -> DbtCliResource:
-    """The `dbt` resource the dbt assets need (the warehouse comes from the `warehouse` resource)."""
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=os.fspath(DBT_PROJECT_DIR))
+    """The `dbt` resource the dbt assets need (the warehouse comes from the `warehouse` resource).
+
+    It runs the dbt installed beside this Python, so it works when the virtualenv is not on PATH.
+    """
+    beside_python = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=os.fspath(DBT_PROJECT_DIR),
+        dbt_executable=os.fspath(beside_python) if beside_python.exists() else "dbt",
+    )
 
 
 refresh_marts_job = dg.define_asset_job(
