@@ -31,20 +31,37 @@ def storable_text(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\ufffd")
 
 
-def quarantine_rows(conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, rejects: Sequence[Rejected]) -> int:
+def _as_rejected(reject: Rejected | tuple[Any, str]) -> Rejected:
+    if isinstance(reject, Rejected):
+        return reject
+    raw, reason = reject
+    object_id = raw.get("id") if isinstance(raw, dict) else None
+    return Rejected(object_id if isinstance(object_id, str) else None, str(reason), raw)
+
+
+def quarantine_rows(
+    conn: sa.Connection,
+    *,
+    endpoint: Endpoint | str,
+    connection_id: str,
+    rejects: Sequence[Rejected | tuple[Any, str]],
+) -> int:
     """Store rejected items in `_quarantine`, in the caller's transaction.
 
     Args:
         conn: a connection inside the caller's transaction.
-        endpoint: the endpoint the items came from.
+        endpoint: the endpoint the items came from, or a name for items that belong to none (`events`).
         connection_id: the Rutter connection they belong to.
-        rejects: what could not be loaded, with reasons.
+        rejects: what could not be loaded: `Rejected` records, or `(payload, reason)` pairs whose object id is
+            taken from the payload's `id` when it is a string.
 
     Returns:
         The number of rows written.
     """
     if not rejects:
         return 0
+    endpoint_name = endpoint if isinstance(endpoint, str) else endpoint.name
+    records = [_as_rejected(reject) for reject in rejects]
     now = datetime.now(timezone.utc)
     if is_mysql(conn):
         now = now.replace(tzinfo=None)
@@ -52,14 +69,14 @@ def quarantine_rows(conn: sa.Connection, *, endpoint: Endpoint, connection_id: s
         quarantine.insert(),
         [
             {
-                "endpoint": endpoint.name,
+                "endpoint": endpoint_name,
                 "connection_id": connection_id,
                 "object_id": None if reject.object_id is None else storable_text(reject.object_id),
                 "reason": storable_text(reject.reason[:_MAX_REASON]),
                 "payload": payload_text(reject.raw),
                 "received_at": now,
             }
-            for reject in rejects
+            for reject in records
         ],
         execution_options=on_mysql(conn),
     )

@@ -9,7 +9,7 @@ import string
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import get
-from rutter_pipeline.warehouse import LoadResult, load_batch
+from rutter_pipeline.warehouse import LoadResult, load_batch, quarantine_rows
 from rutter_pipeline.warehouse.tables import is_mysql
 from rutter_pipeline_tests.warehouse.conftest import quarantined, stored
 
@@ -102,3 +102,13 @@ def test_values_json_cannot_hold_are_quarantined(engine: sa.Engine) -> None:
     assert result == LoadResult(inserted=1, quarantined=2)
     assert [row["object_id"] for row in quarantined(engine)] == ["nan", "surrogate"]
     assert json.loads(quarantined(engine)[1]["payload"])["note"] == "\ud800"
+
+
+def test_other_callers_can_quarantine_payload_reason_pairs(engine: sa.Engine) -> None:
+    event = {"id": "evt_1", "type": "object_deleted", "resource": "UNKNOWN"}
+    with engine.begin() as conn:
+        written = quarantine_rows(conn, endpoint="events", connection_id="conn_1", rejects=[(event, "unknown resource")])
+    assert written == 1
+    (row,) = quarantined(engine)
+    assert (row["endpoint"], row["object_id"], row["reason"]) == ("events", "evt_1", "unknown resource")
+    assert json.loads(row["payload"]) == event
