@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.client import RutterClient
-from rutter_pipeline.sandbox import Sandbox
+from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline.warehouse.schema import upgrade
 
@@ -16,8 +16,8 @@ from rutter_pipeline.warehouse.schema import upgrade
 @pytest.fixture
 def client(sandbox: Sandbox) -> Iterator[RutterClient]:
     """A client talking to the function-scoped sandbox."""
-    rutter = RutterClient(base_url=sandbox.base_url, client_id=sandbox.client_id,
-                          client_secret=sandbox.client_secret)
+    rutter = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID,
+                          client_secret=DEFAULT_CLIENT_SECRET)
     yield rutter
     rutter.close()
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import get
+from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from rutter_pipeline.sync import backfill, incremental
 from rutter_pipeline.rutter.timeutil import Window
 from rutter_pipeline.warehouse.tables import raw_table
@@ -22,8 +23,8 @@ def start_worker(sandbox, database_url: str, *, connection_id: str, endpoint: st
     env = dict(
         os.environ,
         RUTTER_BASE_URL=sandbox.base_url,
-        RUTTER_CLIENT_ID=sandbox.client_id,
-        RUTTER_CLIENT_SECRET=sandbox.client_secret,
+        RUTTER_CLIENT_ID=DEFAULT_CLIENT_ID,
+        RUTTER_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
         WAREHOUSE_URL=database_url,
         CRASH_CONNECTION_ID=connection_id,
         CRASH_ENDPOINT=endpoint,
@@ -69,7 +70,7 @@ def test_killed_pull_converges_on_rerun(sandbox, client, pg_engine, postgres_url
     inside_a_batch.send_signal(signal.SIGKILL)
     inside_a_batch.wait()
 
-    sandbox.clear_faults()
+    sandbox._service.faults.clear()
     if mode == "backfill":
         backfill(client=client, engine=pg_engine, connection=connection, endpoint=endpoint, window=Window(None, None))
     else:

@@ -16,7 +16,12 @@ LISTS = [e for e in ENDPOINTS if e.kind is not Kind.REPORT]
 
 
 def ready_connections(client) -> list[Connection]:
-    return [c for c in client.list_connections() if client.connection_status(c.access_token).is_ready]
+    readable = []
+    for connection in client.list_connections():
+        status = client.connection_status(connection.access_token)
+        if status.is_ready and not status.needs_update and not status.is_disabled:
+            readable.append(connection)
+    return readable
 
 
 def backfill_all(client, engine, connection: Connection, first_month: datetime) -> list:
