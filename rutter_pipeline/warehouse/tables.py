@@ -127,14 +127,6 @@ def on_mysql(conn: sa.Connection) -> dict:
     return {"schema_translate_map": {SCHEMA: None}} if is_mysql(conn) else {}
 
 
-def qualified_name(conn: sa.Connection, table: sa.Table) -> str:
-    """The table's quoted name for hand-written SQL: `rutter.orders` on PostgreSQL, `` `orders` `` on MySQL."""
-    quote = conn.dialect.identifier_preparer.quote
-    if is_mysql(conn):
-        return quote(table.name)
-    return f"{quote(SCHEMA)}.{quote(table.name)}"
-
-
 def count_rows(conn: sa.Connection, endpoint: Endpoint, *, connection_id: str | None = None, live_only: bool = True) -> int:
     """Count rows of an endpoint's raw table.
 
