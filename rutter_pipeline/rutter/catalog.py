@@ -311,7 +311,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     _accounting(
         "/accounting/items",
-        deleted_as="ITEM",
+        deleted_as="ITEMS",
         columns=_cols(text="name code type status", numeric="quantity_on_hand"),
     ),
     _accounting(
@@ -325,10 +325,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     _accounting(
         "/accounting/tax_rates",
+        deleted_as="TAX_RATES",
         columns=_cols(text="name code status", numeric="total_tax_rate effective_tax_rate"),
     ),
-    _accounting("/accounting/classes", columns=_cols(text="name status parent_id", boolean="has_children")),
-    _accounting("/accounting/departments", columns=_cols(text="name status parent_id", boolean="has_children")),
+    _accounting("/accounting/classes", deleted_as="CLASS", columns=_cols(text="name status parent_id", boolean="has_children")),
+    _accounting("/accounting/departments", deleted_as="DEPARTMENT", columns=_cols(text="name status parent_id", boolean="has_children")),
     Endpoint(
         path="/accounting/company_info",
         response_key="company_info",
