@@ -328,8 +328,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         deleted_as="TAX_RATES",
         columns=_cols(text="name code status", numeric="total_tax_rate effective_tax_rate"),
     ),
-    _accounting("/accounting/classes", deleted_as="CLASS", columns=_cols(text="name status parent_id", boolean="has_children")),
-    _accounting("/accounting/departments", deleted_as="DEPARTMENT", columns=_cols(text="name status parent_id", boolean="has_children")),
+    _accounting(
+        "/accounting/classes",
+        deleted_as="CLASS",
+        columns=_cols(text="name status parent_id", boolean="has_children"),
+    ),
+    _accounting(
+        "/accounting/departments",
+        deleted_as="DEPARTMENT",
+        columns=_cols(text="name status parent_id", boolean="has_children"),
+    ),
     Endpoint(
         path="/accounting/company_info",
         response_key="company_info",
