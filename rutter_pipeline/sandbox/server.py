@@ -60,6 +60,9 @@ class Handler(BaseHTTPRequestHandler):
     """Routes `/versioned/...` to the API and `/_sandbox/...` to the admin API."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY every keep-alive response waits for the
+    # client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server_version = "RutterSandbox/1.0"
     service: Service  # set on the subclass made per server
 
