@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from rutter_pipeline.rutter.catalog import BY_DELETED_RESOURCE, Endpoint, Family
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.errors import NotSupported
+from rutter_pipeline.rutter.object_ids import find_object_id
 from rutter_pipeline.rutter.timeutil import parse_iso, to_ms
 from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches
 from rutter_pipeline.sync.common import counting_retries, not_applicable
@@ -98,20 +99,7 @@ def _read_event(event: object):
         deleted_at = parse_iso(event.get("last_synced_at"))
     except (TypeError, ValueError):
         return f"unparsable last_synced_at {event.get('last_synced_at')!r}", None, None, None
-    object_id = _object_id(event.get("data"), endpoint)
+    object_id = find_object_id(event.get("data"))
     if not object_id:
         return "event data carries no object id", None, None, None
     return "", endpoint, object_id, deleted_at
-
-
-def _object_id(data: object, endpoint: Endpoint) -> str | None:
-    # The shape of `data` is undocumented: accept {"id"}, {"object_id"} and {"<object>": {"id"}}.
-    if not isinstance(data, dict):
-        return None
-    for key in ("id", "object_id"):
-        if isinstance(data.get(key), str) and data[key]:
-            return data[key]
-    for value in data.values():
-        if isinstance(value, dict) and isinstance(value.get("id"), str) and value["id"]:
-            return value["id"]
-    return None

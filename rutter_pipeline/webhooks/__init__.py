@@ -1,0 +1,1 @@
+"""Receive Rutter webhooks: commerce deletions, which Rutter reports by webhook only. No Dagster here."""

@@ -1,0 +1,55 @@
+"""What a verified webhook changes in the warehouse."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from rutter_pipeline.rutter.catalog import get
+from rutter_pipeline.rutter.webhooks import WebhookEvent
+from rutter_pipeline.warehouse.loader import mark_deleted
+from rutter_pipeline.warehouse.quarantine import quarantine_rows
+
+log = logging.getLogger("rutter_pipeline.webhooks")
+
+#: Rutter drops deleted commerce objects from its lists and reports them only through these webhooks.
+DELETED_BY_WEBHOOK = {"ORDER": get("orders"), "PRODUCT": get("products")}
+
+WEBHOOKS = "webhooks"
+_TOKEN_IN_JSON = re.compile(r'("access_token"\s*:\s*")[^"]*(")')
+
+
+def apply_event(engine: Engine, event: WebhookEvent, *, received_at: datetime) -> str:
+    """Apply one event; returns what happened: `deleted`, `quarantined` or `ignored`.
+
+    Other events need no action here: the next incremental pull brings created and updated objects, and the
+    sensor notices connections that became ready.
+    """
+    endpoint = DELETED_BY_WEBHOOK.get(event.entity or "")
+    if event.action != "DELETED" or endpoint is None:
+        return "ignored"
+    with engine.begin() as tx:
+        if not event.object_id:
+            quarantine_rows(tx, endpoint=WEBHOOKS, connection_id=event.connection_id,
+                            rejects=[(without_secrets(event.payload), f"{event.code} carries no object id")])
+            return "quarantined"
+        mark_deleted(tx, endpoint=endpoint, connection_id=event.connection_id,
+                     deletions=[(event.object_id, received_at)])
+    log.info("%s: %s %s of connection %s marked deleted", event.code, endpoint.name, event.object_id,
+             event.connection_id)
+    return "deleted"
+
+
+def quarantine_body(engine: Engine, body: bytes, reason: str) -> None:
+    """Keep a signed body that is not a valid event aside, with access tokens removed."""
+    text = _TOKEN_IN_JSON.sub(r"\1***\2", body.decode("utf-8", errors="replace"))
+    with engine.begin() as tx:
+        quarantine_rows(tx, endpoint=WEBHOOKS, connection_id="unknown", rejects=[(text, reason)])
+
+
+def without_secrets(payload: dict) -> dict:
+    """The event without its access token (tokens never reach the database)."""
+    return {key: ("***" if key == "access_token" else value) for key, value in payload.items()}
