@@ -66,9 +66,9 @@ final as (
         min(first_activity_on) as first_activity_on,
         max(last_activity_on) as last_activity_on,
         max(last_synced_at) as last_synced_at,
-        sum(row_count) as total_row_count,
+        sum(row_count)::bigint as total_row_count,
         {%- for table in tables %}
-        coalesce(sum(row_count) filter (where table_name = '{{ table }}'), 0) as {{ table }}_count
+        coalesce(sum(row_count) filter (where table_name = '{{ table }}'), 0)::bigint as {{ table }}_count
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from per_table
