@@ -78,7 +78,9 @@ def _merge_isolating_rejects(
     merge = merge_mysql.merge if is_mysql(conn) else merge_postgres.merge
     try:
         with conn.begin_nested():
-            inserted, updated = merge(conn, endpoint=endpoint, connection_id=connection_id, rows=rows, synced_at=synced_at)
+            inserted, updated = merge(
+                conn, endpoint=endpoint, connection_id=connection_id, rows=rows, synced_at=synced_at
+            )
         return inserted, updated, []
     except _database_errors(conn) as error:
         if len(rows) == 1:

@@ -61,7 +61,9 @@ def _merge_sql(endpoint: Endpoint) -> str:
     version = endpoint.version_field
     if version:
         # A strictly newer version than the deletion means the object reappeared in Rutter.
-        assignments.append(f"_deleted_at = CASE WHEN EXCLUDED.{version} > t._deleted_at THEN NULL ELSE t._deleted_at END")
+        assignments.append(
+            f"_deleted_at = CASE WHEN EXCLUDED.{version} > t._deleted_at THEN NULL ELSE t._deleted_at END"
+        )
         newer_or_equal = (
             f"(EXCLUDED.{version} IS NULL OR t.{version} IS NULL OR EXCLUDED.{version} >= t.{version})"
         )

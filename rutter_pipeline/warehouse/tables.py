@@ -127,7 +127,9 @@ def on_mysql(conn: sa.Connection) -> dict:
     return {"schema_translate_map": {SCHEMA: None}} if is_mysql(conn) else {}
 
 
-def count_rows(conn: sa.Connection, endpoint: Endpoint, *, connection_id: str | None = None, live_only: bool = True) -> int:
+def count_rows(
+    conn: sa.Connection, endpoint: Endpoint, *, connection_id: str | None = None, live_only: bool = True
+) -> int:
     """Count rows of an endpoint's raw table.
 
     Args:

@@ -107,7 +107,9 @@ def test_values_json_cannot_hold_are_quarantined(engine: sa.Engine) -> None:
 def test_other_callers_can_quarantine_payload_reason_pairs(engine: sa.Engine) -> None:
     event = {"id": "evt_1", "type": "object_deleted", "resource": "UNKNOWN"}
     with engine.begin() as conn:
-        written = quarantine_rows(conn, endpoint="events", connection_id="conn_1", rejects=[(event, "unknown resource")])
+        written = quarantine_rows(
+            conn, endpoint="events", connection_id="conn_1", rejects=[(event, "unknown resource")]
+        )
     assert written == 1
     (row,) = quarantined(engine)
     assert (row["endpoint"], row["object_id"], row["reason"]) == ("events", "evt_1", "unknown resource")

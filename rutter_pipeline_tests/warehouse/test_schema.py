@@ -11,6 +11,7 @@ from rutter_pipeline.warehouse import load_batch, schema
 from rutter_pipeline.warehouse.tables import SCHEMA, count_rows, is_mysql, metadata
 
 ORDERS = get("orders")
+ONE_ORDER = {"id": "o1", "updated_at": "2024-01-01T00:00:00.000Z"}
 
 
 def _type_key(type_: sa.types.TypeEngine, dialect: sa.Dialect) -> str:
@@ -46,7 +47,7 @@ def test_upgrade_creates_every_table_as_described(engine: sa.Engine) -> None:
 
 def test_upgrade_twice_is_a_no_op_and_keeps_data(engine: sa.Engine) -> None:
     with engine.begin() as conn:
-        load_batch(conn, endpoint=ORDERS, connection_id="c1", objects=[{"id": "o1", "updated_at": "2024-01-01T00:00:00Z"}])
+        load_batch(conn, endpoint=ORDERS, connection_id="c1", objects=[ONE_ORDER])
     before = sa.inspect(engine).get_table_names(schema=_schema_of(engine))
     schema.upgrade(engine)
     assert schema.current_revision(engine) == schema.head_revision()

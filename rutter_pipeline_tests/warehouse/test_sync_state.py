@@ -9,6 +9,7 @@ from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.warehouse import count_rows, load_batch, read_state, read_watermark, write_watermark
 
 ORDERS = get("orders")
+ONE_ORDER = {"id": "o1", "updated_at": "2024-01-01T00:00:00.000Z"}
 
 
 def test_watermark_upsert_and_report(engine: sa.Engine) -> None:
@@ -33,7 +34,7 @@ def test_a_rollback_loses_both_the_data_and_the_watermark(engine: sa.Engine) -> 
         pass
 
     with pytest.raises(Interrupted), engine.begin() as conn:
-        load_batch(conn, endpoint=ORDERS, connection_id="c1", objects=[{"id": "o1", "updated_at": "2024-01-01T00:00:00Z"}])
+        load_batch(conn, endpoint=ORDERS, connection_id="c1", objects=[ONE_ORDER])
         write_watermark(conn, connection_id="c1", stream="incremental:orders", watermark_ms=1_704_067_200_000)
         raise Interrupted
     with engine.connect() as conn:
