@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rutter_pipeline.rutter.catalog import BY_PATH
+from rutter_pipeline.rutter.catalog import BY_DELETED_RESOURCE
 from rutter_pipeline.rutter.platforms import DELETE_EVENT_PLATFORMS
 from rutter_pipeline.rutter.timeutil import ms_to_iso
 from rutter_pipeline.sandbox.cursor import decode_cursor, encode_cursor
@@ -16,24 +16,22 @@ from rutter_pipeline.sandbox.model import SandboxConnection
 from rutter_pipeline.sandbox.spec import spec_for
 from rutter_pipeline.sandbox.world import EP_INDEX, EP_PATH, World
 
-#: Resource name → data path, for the endpoints whose deletions are reported.
-RESOURCE_PATHS: dict[str, str] = {
-    e.deleted_event_resource: e.path for e in BY_PATH.values() if e.deleted_event_resource and e.path in EP_INDEX
-}
-#: Spellings of the documented `resources` values that differ from the project's names.
-_ALIASES = {"ITEMS": "ITEM", "TAX_RATES": "TAX_RATE"}
+#: The catalog's `/events` resource name → data path, for the endpoints the sandbox serves.
+RESOURCE_PATHS: dict[str, str] = {name: e.path for name, e in BY_DELETED_RESOURCE.items() if e.path in EP_INDEX}
+_RESOURCE_OF = {path: name for name, path in RESOURCE_PATHS.items()}
+#: Every documented `resources` value: accepted, even when the sandbox never deletes objects of it.
 _DOCUMENTED = frozenset(spec_for("/events")["query_param_details"]["resources"]["allowed_values"])
 
 
 def resource_of(path: str) -> str | None:
     """The `/events` resource name under which deletions of `path` are reported, if any."""
-    return next((name for name, p in RESOURCE_PATHS.items() if p == path), None)
+    return _RESOURCE_OF.get(path)
 
 
 def _resources(raw: str | None) -> list[str]:
     if not raw:
         return list(RESOURCE_PATHS)
-    names = [_ALIASES.get(n.strip(), n.strip()) for n in raw.split(",") if n.strip()]
+    names = [n.strip() for n in raw.split(",") if n.strip()]
     unknown = [n for n in names if n not in RESOURCE_PATHS and n not in _DOCUMENTED]
     if unknown:
         raise bad_request(f"unknown resources {unknown}")

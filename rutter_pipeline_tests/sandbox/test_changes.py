@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
 
+from rutter_pipeline.rutter.catalog import BY_DELETED_RESOURCE
 from rutter_pipeline.sandbox import Sandbox, sign, verify_signature
 
 
@@ -59,6 +62,28 @@ def test_deleted_invoice_is_reported_by_events(sandbox: Sandbox, rutter_http: re
     assert "connection" not in events
     assert [(e["resource"], e["data"]["id"]) for e in events["events"]] == [("INVOICE", victim["id"])]
     assert sandbox.deleted_ids(conn, "/accounting/invoices") == {victim["id"]}
+
+
+def test_deletion_events_use_the_catalog_resource_names(sandbox: Sandbox, rutter_http: requests.Session) -> None:
+    conn, token = sandbox.connection_id("QUICKBOOKS"), sandbox.access_token("QUICKBOOKS")
+    deleted = set()
+    for endpoint in BY_DELETED_RESOURCE.values():
+        victim = next(iter(sandbox.truth(conn, endpoint.path)))
+        sandbox.delete(conn, endpoint.path, victim["id"])
+        deleted.add((endpoint.deleted_event_resource, victim["id"]))
+    url = f"{sandbox.base_url}/events"
+    params = {"access_token": token, "type": "object_deleted", "last_synced_at_min": 0}
+    served = rutter_http.get(url, params=params, timeout=30).json()["events"]
+    assert {(e["resource"], e["data"]["id"]) for e in served} == deleted
+    catalog = json.loads((Path(__file__).parents[1] / "spec" / "rutter-fields-2024-08-31.json").read_text())
+    events = next(e for e in catalog["endpoints"] if e["path"] == "/events")
+    documented = events["query_param_details"]["resources"]["allowed_values"]
+    names = {name for name, _ in deleted}
+    assert {"ITEMS", "TAX_RATES", "CLASS", "DEPARTMENT", "ACCOUNTING_CUSTOMER"} <= names <= set(documented)
+    some = rutter_http.get(url, params={**params, "resources": "ITEMS,TAX_RATES"}, timeout=30).json()["events"]
+    assert sorted(e["resource"] for e in some) == ["ITEMS", "TAX_RATES"]
+    undocumented = rutter_http.get(url, params={**params, "resources": "ITEM"}, timeout=30)
+    assert undocumented.status_code == 400
 
 
 class _Receiver(BaseHTTPRequestHandler):
