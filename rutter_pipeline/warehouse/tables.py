@@ -116,6 +116,22 @@ sync_state = sa.Table(
     sa.Column("details", json_type()),
 )
 
+connections = sa.Table(
+    "_connections",
+    metadata,
+    sa.Column("id", key_type(), primary_key=True),
+    sa.Column("platform", key_type(), nullable=False),
+    sa.Column("family", key_type()),
+    sa.Column("name", text_type()),
+    sa.Column("status", key_type()),
+    sa.Column("is_ready", sa.Boolean()),
+    sa.Column("needs_update", sa.Boolean()),
+    sa.Column("is_disabled", sa.Boolean()),
+    sa.Column("created_at", timestamp_type()),
+    sa.Column("first_seen_at", timestamp_type(), nullable=False),
+    sa.Column("last_seen_at", timestamp_type(), nullable=False),
+)
+
 
 def is_mysql(conn: sa.Connection | sa.Engine) -> bool:
     """Whether the database is MySQL or MariaDB."""

@@ -1,0 +1,60 @@
+"""The connections the pipeline has seen, for reports and the marts (never their access tokens)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+
+from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
+from rutter_pipeline.warehouse.tables import connections, is_mysql, on_mysql
+
+
+def record_connections(
+    conn: sa.Connection,
+    *,
+    seen: Sequence[Connection],
+    statuses: Mapping[str, ConnectionStatus] | None = None,
+) -> None:
+    """Create or refresh one `_connections` row per connection, in the caller's transaction.
+
+    Args:
+        conn: a connection inside a transaction.
+        seen: connections from `GET /connections`.
+        statuses: their `/connections/status`, by connection id, where known.
+    """
+    now = _stored_time(conn, datetime.now(timezone.utc))
+    for connection in seen:
+        status = (statuses or {}).get(connection.id)
+        values = {
+            "id": connection.id,
+            "platform": connection.platform,
+            "family": connection.family.value if connection.family else None,
+            "name": connection.name,
+            "status": connection.status,
+            "is_ready": status.is_ready if status else None,
+            "needs_update": status.needs_update if status else None,
+            "is_disabled": status.is_disabled if status else None,
+            "created_at": _stored_time(conn, connection.created_at) if connection.created_at else None,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        changes = {key: value for key, value in values.items() if key not in ("id", "first_seen_at")}
+        if status is None:
+            # Keep the last known health rather than forgetting it.
+            changes = {key: value for key, value in changes.items() if key not in ("is_ready", "needs_update",
+                                                                                   "is_disabled")}
+        if is_mysql(conn):
+            statement = mysql.insert(connections).values(values).on_duplicate_key_update(changes)
+        else:
+            statement = postgresql.insert(connections).values(values).on_conflict_do_update(
+                index_elements=["id"], set_=changes)
+        conn.execute(statement, execution_options=on_mysql(conn))
+
+
+def _stored_time(conn: sa.Connection, moment: datetime) -> datetime:
+    # MySQL DATETIME has no time zone: the session runs in UTC and takes naive UTC values.
+    utc = moment.astimezone(timezone.utc)
+    return utc.replace(tzinfo=None) if is_mysql(conn) else utc
