@@ -70,11 +70,8 @@ def _non_negative(text: str) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from rutter_pipeline.sandbox import serve_forever
 
-    print(f"Rutter sandbox on http://{args.host}:{args.port}/versioned (Ctrl-C to stop)", flush=True)
-    try:
-        serve_forever(host=args.host, port=args.port, seed=args.seed, big_orders=args.big_orders)
-    except KeyboardInterrupt:
-        pass
+    # serve_forever prints the base URL and the connections' access tokens, and returns on Ctrl-C.
+    serve_forever(host=args.host, port=args.port, seed=args.seed, big_orders=args.big_orders)
     return 0
 
 
@@ -122,3 +119,7 @@ def _prepare_dbt() -> None:
     from rutter_pipeline.defs.dbt import prepare_dbt_manifest
 
     prepare_dbt_manifest()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,19 +1,24 @@
 """One Dagster asset per Rutter endpoint, built from the catalog.
 
 An asset partition is one connection's objects in one calendar month; materializing it backfills that window
-through the sync engine. The asset functions only orchestrate: how a page of orders reaches the database is in
-`rutter_pipeline.sync` and `rutter_pipeline.warehouse`.
+through the sync engine. The endpoints of one family are materialized by one op (a multi-asset that can be
+subset), because a run is one connection-month of up to 20 small endpoints, and a step per endpoint would cost
+Dagster more bookkeeping than the sync itself. The functions only orchestrate: how a page of orders reaches the
+database is in `rutter_pipeline.sync` and `rutter_pipeline.warehouse`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import dagster as dg
 
 from rutter_pipeline import sync
 from rutter_pipeline.defs import metadata
-from rutter_pipeline.defs.partitions import resolve
+from rutter_pipeline.defs.partitions import ConnectionMonth, resolve
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
-from rutter_pipeline.rutter.catalog import ENDPOINTS, Endpoint, Family, WindowBy
+from rutter_pipeline.rutter.catalog import Endpoint, Family, WindowBy, endpoints_for
+from rutter_pipeline.rutter.connections import Connection
 
 OWNERS = ["team:data-platform"]
 
@@ -42,20 +47,14 @@ def description(endpoint: Endpoint) -> str:
     return (
         f"Rutter `{endpoint.path}` copied into table `rutter.{endpoint.name}`, one partition per connection and "
         f"month. {_WINDOWS[endpoint.window_by]} The first month also takes everything older and the current month "
-        "everything up to now. Incremental pulls and deletions are recorded on the month partitions they wrote, "
-        "with metadata `pull: incremental`."
+        "everything up to now. Incremental pulls are recorded on the month partitions they wrote, with metadata "
+        "`pull: incremental`."
     )
 
 
-def rutter_asset(endpoint: Endpoint, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.AssetsDefinition:
-    """The asset that backfills one endpoint, one (connection, month) partition per run.
-
-    Args:
-        endpoint: the catalog entry.
-        partitions_def: the (connection, month) grid.
-    """
-
-    @dg.asset(
+def asset_spec(endpoint: Endpoint, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.AssetSpec:
+    """How one endpoint appears in the asset graph."""
+    return dg.AssetSpec(
         key=asset_key(endpoint),
         description=description(endpoint),
         group_name=group_name(endpoint.family),
@@ -64,29 +63,54 @@ def rutter_asset(endpoint: Endpoint, *, partitions_def: dg.MultiPartitionsDefini
         owners=OWNERS,
         tags={"rutter/family": endpoint.family.value},
         metadata={"table": f"rutter.{endpoint.name}", "path": endpoint.path},
+        skippable=True,
     )
-    def _backfill(
-        context, rutter: RutterResource, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
+
+
+def family_assets(family: Family, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.AssetsDefinition:
+    """The assets of one family's endpoints, backfilled for one (connection, month) partition per run.
+
+    Args:
+        family: commerce or accounting.
+        partitions_def: the (connection, month) grid.
+    """
+    endpoints = {asset_key(e): e for e in endpoints_for(family)}
+
+    @dg.multi_asset(
+        name=f"rutter_{family.value}_backfill",
+        specs=[asset_spec(e, partitions_def=partitions_def) for e in endpoints.values()],
+        partitions_def=partitions_def,
+        can_subset=True,
+    )
+    def _backfill(context, rutter: RutterResource, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
         target = resolve(context.partition_key, partitions=partitions_def)
         connection = rutter.connection(target.connection_id)
-        summary = sync.backfill(
-            client=rutter.client,
-            engine=warehouse.engine,
-            connection=connection,
-            endpoint=endpoint,
-            window=target.window,
-        )
-        context.log.info(f"{endpoint.path} {target.month} of {connection.id}: {summary.as_dict()}")
-        figures = metadata.summary_metadata(summary, pull="backfill")
-        figures["window"] = str(target.window)
-        if summary.status == "ok":
-            figures["preview"] = metadata.preview(warehouse.engine, endpoint=endpoint, connection_id=connection.id)
-        return dg.MaterializeResult(metadata=figures)
+        failed = []
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
+            try:
+                yield backfill_endpoint(endpoints[key], rutter=rutter, warehouse=warehouse,
+                                        connection=connection, target=target)
+            except Exception as exc:  # noqa: BLE001 - one endpoint's failure must not hide the others' results
+                context.log.error(f"{endpoints[key].path} {target.month} of {connection.id} failed: {exc!r}")
+                failed.append(endpoints[key].path)
+        if failed:
+            raise dg.Failure(f"backfill of {target.month} failed for {', '.join(failed)}; see the log above")
 
     return _backfill
 
 
+def backfill_endpoint(endpoint: Endpoint, *, rutter: RutterResource, warehouse: WarehouseResource,
+                      connection: Connection, target: ConnectionMonth) -> dg.MaterializeResult:
+    """Backfill one endpoint's window and describe it for the UI."""
+    summary = sync.backfill(client=rutter.client, engine=warehouse.engine, connection=connection,
+                            endpoint=endpoint, window=target.window)
+    figures = metadata.summary_metadata(summary, pull="backfill")
+    figures["window"] = str(target.window)
+    if summary.status == "ok":
+        figures["preview"] = metadata.preview(warehouse.engine, endpoint=endpoint, connection_id=connection.id)
+    return dg.MaterializeResult(asset_key=asset_key(endpoint), metadata=figures)
+
+
 def rutter_assets(partitions_def: dg.MultiPartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """Every endpoint of the catalog as an asset."""
-    return [rutter_asset(endpoint, partitions_def=partitions_def) for endpoint in ENDPOINTS]
+    """Every endpoint of the catalog as an asset, grouped by family."""
+    return [family_assets(family, partitions_def=partitions_def) for family in Family]

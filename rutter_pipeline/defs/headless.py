@@ -22,6 +22,11 @@ from rutter_pipeline.defs.sensors import ConnectionReport, survey
 from rutter_pipeline.rutter.client import RutterClient
 
 
+#: Runs keep the console quiet (the CLI prints a line per run and the failures' causes); every event, error
+#: and traceback is still stored in the instance and shown by the UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
 @dataclass
 class RunFigures:
     """One Dagster run of the sync and what it did."""
@@ -76,6 +81,8 @@ def sync_everything(
         The report; failures are in it, not raised, so one broken month does not hide the others' results.
     """
     started = time.monotonic()
+    # Keep storage connections open between runs instead of opening one per event (Dagster's default).
+    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
     report = SyncReport(connections=survey(client))
     _register(instance, report.connections)
     months = month_keys(_grid(defs))
@@ -116,7 +123,8 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, *, job_name: st
              partition: str | None, tags: dict[str, str]) -> RunFigures:
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
-    result = job.execute_in_process(instance=instance, partition_key=partition, tags=tags, raise_on_error=False)
+    result = job.execute_in_process(instance=instance, partition_key=partition, tags=tags, raise_on_error=False,
+                                    run_config=QUIET)
     figures = RunFigures(connection_id=connection_id, job=job_name, partition=partition, success=result.success,
                          run_seconds=round(time.monotonic() - started, 3))
     for event in result.get_asset_materialization_events():
@@ -130,7 +138,8 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, *, job_name: st
 
 
 def _run_checks(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[str]:
-    result = defs.resolve_job_def(CHECKS_JOB).execute_in_process(instance=instance, raise_on_error=False)
+    result = defs.resolve_job_def(CHECKS_JOB).execute_in_process(instance=instance, raise_on_error=False,
+                                                                 run_config=QUIET)
     failed = [
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         for evaluation in result.get_asset_check_evaluations()
@@ -150,6 +159,9 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure or event.is_run_failure:
             error = getattr(event.event_specific_data, "error", None)
+            # Dagster wraps the exception raised in the op; its innermost cause is the one that explains.
+            while error is not None and error.cause is not None:
+                error = error.cause
             if error is not None:
                 return f"{error.cls_name}: {error.message.strip()}"
             return event.message or "run failed"

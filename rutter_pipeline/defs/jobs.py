@@ -1,7 +1,6 @@
 """Backfill jobs: one per family, materializing all of the family's assets for one (connection, month).
 
-Runs execute in process: a run is one connection-month of a few endpoints, so a process per step would cost
-more than the sync itself.
+Runs execute in process: a run is one connection-month of a few endpoints, so a process per run is enough.
 """
 
 from __future__ import annotations
