@@ -1,0 +1,156 @@
+"""`rutter-pipeline` end to end: real processes, the sandbox over HTTP, PostgreSQL, a Dagster instance on disk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from rutter_pipeline.rutter.catalog import ENDPOINTS, Kind, endpoints_for
+from rutter_pipeline.rutter.platforms import family_of
+from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
+from rutter_pipeline.warehouse.rows import strip_nuls
+from rutter_pipeline.warehouse.tables import raw_table
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def dagster_storage_url(postgres_url: str) -> Iterator[str]:
+    """A second fresh database on the same server, for Dagster's run and event storage."""
+    server, name = postgres_url.rsplit("/", 1)
+    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}_dagster"))
+    yield f"{server}/{name}_dagster"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}_dagster WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def shop_and_books() -> Iterator[Sandbox]:
+    sandbox = Sandbox(seed=5, profile="empty")
+    sandbox.add_connection("SHOPIFY", name="Shop", orders=80, customers=20)
+    sandbox.add_connection("QUICKBOOKS", name="Books", invoices=40)
+    sandbox.add_connection("AMAZON", name="Not ready", ready=False)
+    sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def env(tmp_path: Path, postgres_url: str, dagster_storage_url: str, shop_and_books: Sandbox) -> dict[str, str]:
+    now = datetime.now(timezone.utc)
+    index = now.year * 12 + now.month - 3
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))},
+        "RUTTER_BASE_URL": shop_and_books.base_url,
+        "RUTTER_CLIENT_ID": DEFAULT_CLIENT_ID,
+        "RUTTER_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "WAREHOUSE_URL": postgres_url,
+        "RUTTER_DAGSTER_STORAGE_URL": dagster_storage_url,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "RUTTER_PIPELINE_DATA_DIR": str(tmp_path / "data"),
+        "RUTTER_HISTORY_START": f"{index // 12}-{index % 12 + 1:02d}",
+    }
+
+
+def warehouse_rows(url: str) -> dict[str, dict[str, tuple]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                e.name: {row.id: (row.connection_id, row.data, row._deleted_at, row._synced_at)
+                         for row in conn.execute(sa.select(raw_table(e)))}
+                for e in ENDPOINTS
+            }
+    finally:
+        engine.dispose()
+
+
+def assert_equals_truth(rows: dict[str, dict[str, tuple]], sandbox: Sandbox) -> None:
+    for connection in sandbox.connections():
+        if connection["status"] != "active":
+            continue
+        for endpoint in endpoints_for(family_of(connection["platform"])):
+            if endpoint.kind is Kind.REPORT:
+                continue  # statements exist per month: only the partitions' months are asked for
+            truth = {o["id"]: strip_nuls(o)[0] for o in sandbox.truth(connection["id"], endpoint.path)}
+            live = {i: r[1] for i, r in rows[endpoint.name].items() if r[0] == connection["id"] and r[2] is None}
+            assert live == truth, (connection["platform"], endpoint.path)
+
+
+def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, postgres_url) -> None:
+    sandbox = shop_and_books
+    first = cli("sync", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "commerce_backfill" in first.stdout and "accounting_backfill" in first.stdout
+    assert "is not ready yet" in first.stdout  # a waiting connection is no failure
+    assert_equals_truth(warehouse_rows(postgres_url), sandbox)
+
+    shop, books = sandbox.connection_id("SHOPIFY"), sandbox.connection_id("QUICKBOOKS")
+    order = next(iter(sandbox.truth(shop, "/orders")))
+    sandbox.update(shop, "/orders", order["id"], {"note": "gift wrap"})
+    sandbox.create(books, "/accounting/invoices")
+    invoices = list(sandbox.truth(books, "/accounting/invoices"))
+    sandbox.delete(books, "/accounting/invoices", invoices[0]["id"])
+    sandbox.refresh()
+
+    second = cli("sync", env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "_backfill" not in second.stdout  # every month is loaded already: only incremental runs
+    rows = warehouse_rows(postgres_url)
+    assert_equals_truth(rows, sandbox)
+    assert rows["accounting_invoices"][invoices[0]["id"]][2] is not None  # kept, marked deleted
+
+    third = cli("sync", env=env)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert warehouse_rows(postgres_url) == rows
+
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    os.environ["RUTTER_DAGSTER_STORAGE_URL"] = env["RUTTER_DAGSTER_STORAGE_URL"]
+    try:
+        with dg.DagsterInstance.get() as instance:
+            backfills = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "backfill"}))
+            incrementals = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "incremental"}))
+    finally:
+        os.environ.pop("DAGSTER_HOME")
+        os.environ.pop("RUTTER_DAGSTER_STORAGE_URL")
+    assert len(backfills) == 2 * 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfills)
+    assert len(incrementals) == 2 * 3
+
+
+def test_sync_names_what_failed_without_leaking_the_secret(env) -> None:
+    env = {**env, "RUTTER_CLIENT_SECRET": "wrong-secret-value"}
+    result = cli("sync", env=env)
+    assert result.returncode == 1
+    assert "INVALID_CREDENTIALS" in result.stderr and "cannot reach Rutter" in result.stderr
+    assert "wrong-secret-value" not in result.stdout + result.stderr
+
+
+def test_malformed_environment_exits_2_naming_the_variable(env) -> None:
+    result = cli("sync", env={**env, "RUTTER_INCREMENTAL_CRON": "hourly"})
+    assert result.returncode == 2
+    assert "RUTTER_INCREMENTAL_CRON" in result.stderr
+
+
+def test_bad_arguments_exit_2() -> None:
+    result = cli("sandbox", "--port", "99999", env=dict(os.environ))
+    assert result.returncode == 2 and "65535" in result.stderr
+    assert cli("sandbox", "--port", "8000", "--big-orders", "-5", env=dict(os.environ)).returncode == 2
+    assert cli("launch", env=dict(os.environ)).returncode == 2
