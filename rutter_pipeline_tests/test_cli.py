@@ -95,7 +95,7 @@ def assert_equals_truth(rows: dict[str, dict[str, tuple]], sandbox: Sandbox) -> 
             assert live == truth, (connection["platform"], endpoint.path)
 
 
-def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, postgres_url) -> None:
+def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, postgres_url, monkeypatch) -> None:
     sandbox = shop_and_books
     first = cli("sync", env=env)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -122,15 +122,13 @@ def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, po
     assert third.returncode == 0, third.stdout + third.stderr
     assert warehouse_rows(postgres_url) == rows
 
-    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
-    os.environ["RUTTER_DAGSTER_STORAGE_URL"] = env["RUTTER_DAGSTER_STORAGE_URL"]
-    try:
-        with dg.DagsterInstance.get() as instance:
-            backfills = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "backfill"}))
-            incrementals = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "incremental"}))
-    finally:
-        os.environ.pop("DAGSTER_HOME")
-        os.environ.pop("RUTTER_DAGSTER_STORAGE_URL")
+    # The runs went through Dagster and are recorded in DAGSTER_HOME's instance, where the UI finds them.
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    monkeypatch.setenv("RUTTER_DAGSTER_STORAGE_URL", env["RUTTER_DAGSTER_STORAGE_URL"])
+    monkeypatch.setenv("RUTTER_MAX_CONCURRENT_RUNS", "4")
+    with dg.DagsterInstance.get() as instance:
+        backfills = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "backfill"}))
+        incrementals = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "incremental"}))
     assert len(backfills) == 2 * 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfills)
     assert len(incrementals) == 2 * 3
 

@@ -1,0 +1,99 @@
+"""The UI really serves the project: dagster-webserver answers GraphQL with the assets, partitions, sensor, schedule."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import requests
+
+from rutter_pipeline.defs.partitions import CONNECTION
+from rutter_pipeline.defs.runtime import psycopg2_url, write_dagster_yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+QUERY = """
+{
+  assetNodes {
+    assetKey { path }
+    groupName
+    partitionKeysByDimension { name partitionKeys }
+  }
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes { name schedules { name cronSchedule } sensors { name } jobs { name } }
+    }
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def webserver(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    home = tmp_path / "dagster_home"
+    write_dagster_yaml(home)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "RUTTER_DAGSTER_STORAGE_URL": psycopg2_url(postgres_url),
+        "RUTTER_MAX_CONCURRENT_RUNS": "2",
+        "RUTTER_HISTORY_START": "2025-01",
+    }
+    for key in ("DAGSTER_HOME", "RUTTER_DAGSTER_STORAGE_URL", "RUTTER_MAX_CONCURRENT_RUNS"):
+        monkeypatch.setenv(key, env[key])
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions(CONNECTION, ["conn-a", "conn-b"])
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dagster_webserver", "-m", "rutter_pipeline.definitions", "-h", "127.0.0.1",
+         "-p", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"{url}/server_info", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"dagster-webserver did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_ui_serves_assets_partitions_sensor_and_schedule(webserver: str) -> None:
+    answer = requests.post(f"{webserver}/graphql", json={"query": QUERY}, timeout=60).json()
+    assert "errors" not in answer, answer
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in answer["data"]["assetNodes"]}
+    invoices = nodes["rutter/accounting/invoices"]
+    assert invoices["groupName"] == "rutter_accounting"
+    dimensions = {d["name"]: d["partitionKeys"] for d in invoices["partitionKeysByDimension"]}
+    assert dimensions["connection"] == ["conn-a", "conn-b"]
+    assert dimensions["month"][0] == "2025-01"
+    assert "rutter/commerce/orders" in nodes
+
+    repository = answer["data"]["repositoriesOrError"]["nodes"][0]
+    assert {s["name"]: s["cronSchedule"] for s in repository["schedules"]} == {
+        "incremental_sync_schedule": "0 * * * *"}
+    assert [s["name"] for s in repository["sensors"]] == ["rutter_connections"]
+    assert {"commerce_backfill", "accounting_backfill", "incremental_sync", "rutter_checks"} <= {
+        j["name"] for j in repository["jobs"]}
