@@ -71,6 +71,7 @@ def list_page(
     last: tuple[int, int] | None = None
     more = False
     chunk = limit + 1 if not criteria.predicates else max(limit + 1, 200)
+    render = generators.renderer(conn, path, anchor_ms=anchor_ms)
     while not more:
         rows = store.page(conn=conn.index, ep=ep, sort_column=criteria.sort_column, descending=criteria.descending,
                           bounds=criteria.bounds, after=after, limit=chunk)
@@ -79,7 +80,7 @@ def list_page(
                 more = True
                 break
             after = (getattr(row, criteria.sort_column), row.seq)
-            body = generators.render(conn, path, row, anchor_ms=anchor_ms)
+            body = render(row)
             if all(check(body) for check in criteria.predicates):
                 objects.append(body)
                 last = after

@@ -15,7 +15,6 @@ from rutter_pipeline.sandbox.changes import Changes
 from rutter_pipeline.sandbox.faults import Fault
 from rutter_pipeline.sandbox.ratelimit import SlidingWindowLimit
 from rutter_pipeline.sandbox.server import PREFIX, SandboxHTTPServer, Service, make_server
-from rutter_pipeline.sandbox.store import Store
 from rutter_pipeline.sandbox.webhooks import WebhookSender
 from rutter_pipeline.sandbox.world import World
 
@@ -62,7 +61,7 @@ class Sandbox:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         index_file = self.data_dir / f"sandbox-{seed}.sqlite3"
         index_file.unlink(missing_ok=True)
-        self.world = World(seed=seed, store=Store(str(index_file)), now=now)
+        self.world = World(seed=seed, index_file=str(index_file), now=now)
         self.webhooks = WebhookSender(webhook_url, client_secret)
         self._changes = Changes(self.world, self.webhooks)
         limit = SlidingWindowLimit(*(rate_limit or (None, 10.0)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from rutter_pipeline.sandbox.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
@@ -24,12 +25,15 @@ def serve_forever(
 ) -> None:
     """Start a sandbox and block until `stop` is set (or the process is interrupted).
 
-    Prints the base URL and the connections (platform, status, access token) so a user can call it.
+    Prints the base URL, how long building the data took, and the connections (platform, status, access
+    token) so a user can call it.
     """
+    started = time.perf_counter()
     sandbox = Sandbox(seed=seed, client_id=client_id, client_secret=client_secret, profile=profile,
                       big_orders=big_orders, data_dir=data_dir, webhook_url=webhook_url, rate_limit=rate_limit)
     base_url = sandbox.start(host=host, port=port)
-    print(f"Rutter sandbox serving {base_url} (admin API under /_sandbox)", flush=True)
+    built_s = time.perf_counter() - started
+    print(f"Rutter sandbox serving {base_url} (admin API under /_sandbox; data built in {built_s:.2f}s)", flush=True)
     for conn in sandbox.connections():
         print(f"  {conn['platform']:<11} {conn['status']:<13} {conn['name']}: access_token={conn['access_token']}")
     try:

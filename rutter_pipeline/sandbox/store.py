@@ -1,18 +1,19 @@
 """The sandbox's index of objects: one SQLite row per object, rendered into JSON only when served.
 
-A row keeps what lists are ordered and filtered by (ids and timestamps), whether and when the object was
-deleted, the full body once the object was changed (`body`), and a change that Rutter has not picked up yet
-(`pending`, made visible by the next refresh). Untouched objects have no body: they are rendered from the seed,
-which is what keeps a million orders in bounded memory.
+A row keeps what lists are ordered and filtered by (timestamps), whether and when the object was deleted,
+the full body once the object was changed (`body`), and a change that Rutter has not picked up yet (`pending`,
+made visible by the next refresh). Untouched objects have no body: they are rendered from the seed, which is
+what keeps a million orders in bounded memory. Generated objects have no stored id either: their ids are
+derived from (connection, endpoint, sequence number), see `ids.IdSpace`; only created objects store theirs.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Stored instead of NULL for a missing created_at/updated_at so keyset ordering stays total.
 NULL_MS = -1
@@ -21,25 +22,34 @@ SORT_COLUMNS = {"created_at": "created_ms", "updated_at": "updated_ms", "last_sy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
-    conn INTEGER NOT NULL, ep INTEGER NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+    conn INTEGER NOT NULL, ep INTEGER NOT NULL, seq INTEGER NOT NULL, id TEXT,
     created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, synced_ms INTEGER NOT NULL,
     deleted_ms INTEGER, body BLOB, pending BLOB, touched INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (conn, ep, seq)
 ) WITHOUT ROWID;
 """
+# Lists read live objects only, so the ordering indexes leave deleted ones out. `by_updated` also carries
+# created_ms: a window of created_at read in updated_at order (the commerce default) is then checked without
+# visiting the table. Only accounting objects are listed in another order, and all of them (and only them)
+# have a last_synced_at: `by_created` and `by_synced` leave commerce out, and generated objects have no
+# stored id, so a million-order store adds nothing to those three indexes.
+_ACCOUNTING_LIVE = f"synced_ms <> {NULL_MS} AND deleted_ms IS NULL"
 _INDEXES = (
-    "CREATE INDEX IF NOT EXISTS by_updated ON objects (conn, ep, updated_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS by_created ON objects (conn, ep, created_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS by_synced ON objects (conn, ep, synced_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS by_id ON objects (conn, ep, id)",
+    "CREATE INDEX IF NOT EXISTS by_updated ON objects (conn, ep, updated_ms, seq, created_ms) "
+    "WHERE deleted_ms IS NULL",
+    f"CREATE INDEX IF NOT EXISTS by_created ON objects (conn, ep, created_ms, seq) WHERE {_ACCOUNTING_LIVE}",
+    f"CREATE INDEX IF NOT EXISTS by_synced ON objects (conn, ep, synced_ms, seq) WHERE {_ACCOUNTING_LIVE}",
+    "CREATE INDEX IF NOT EXISTS by_id ON objects (conn, ep, id) WHERE id IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS by_deleted ON objects (conn, deleted_ms) WHERE deleted_ms IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS by_touched ON objects (touched) WHERE touched = 1",
 )
 _COLUMNS = "seq, id, created_ms, updated_ms, synced_ms, deleted_ms, body, pending"
+#: SQLite page cache: enough for the hot part of the indexes, small enough to keep RSS flat at a million rows.
+_CACHE_KIB = 16_384
 
 
-@dataclass(frozen=True)
-class Row:
-    """One indexed object."""
+class Row(NamedTuple):
+    """One indexed object (a tuple: a page builds hundreds of them)."""
 
     ep: int
     seq: int
@@ -61,13 +71,26 @@ class Bound:
     value: int
 
 
-class Store:
-    """Thread-safe access to the SQLite index (one connection guarded by a lock)."""
+#: `ids(conn, ep)` gives the id function of one endpoint's generated objects (sequence number → id).
+GeneratedIds = Callable[[int, int], Callable[[int], str]]
 
-    def __init__(self, path: str) -> None:
+
+class Store:
+    """Thread-safe access to the SQLite index (one connection guarded by a lock).
+
+    Args:
+        path: the SQLite file.
+        generated_ids: how ids of generated objects (stored as NULL) are derived from their sequence numbers.
+    """
+
+    def __init__(self, path: str, *, generated_ids: GeneratedIds) -> None:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-65536", "temp_store=MEMORY"):
+        self._generated_ids = generated_ids
+        # The index is rebuilt from the seed on every start, so durability buys nothing.
+        pragmas = ("page_size=16384", "journal_mode=OFF", "synchronous=OFF", f"cache_size=-{_CACHE_KIB}",
+                   "temp_store=FILE", "threads=2")
+        for pragma in pragmas:
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(_SCHEMA)
 
@@ -76,13 +99,12 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def insert_many(self, rows: Iterable[tuple[int, int, int, str, int, int, int]]) -> None:
-        """Bulk-insert generated objects `(conn, ep, seq, id, created_ms, updated_ms, synced_ms)`."""
+    def insert_many(self, rows: Iterable[tuple[int, int, int, int, int, int]]) -> None:
+        """Bulk-insert generated objects `(conn, ep, seq, created_ms, updated_ms, synced_ms)` in one transaction."""
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT INTO objects (conn, ep, seq, id, created_ms, updated_ms, synced_ms) VALUES (?,?,?,?,?,?,?)",
-                rows,
+                "INSERT INTO objects (conn, ep, seq, created_ms, updated_ms, synced_ms) VALUES (?,?,?,?,?,?)", rows
             )
             self._db.execute("COMMIT")
 
@@ -91,6 +113,7 @@ class Store:
         with self._lock:
             for statement in _INDEXES:
                 self._db.execute(statement)
+            self._db.execute("PRAGMA shrink_memory")
 
     def page(
         self,
@@ -103,7 +126,11 @@ class Store:
         after: tuple[int, int] | None,
         limit: int,
     ) -> list[Row]:
-        """Live objects in keyset order `(sort_column, seq)`, strictly after the `after` position."""
+        """Live objects in keyset order `(sort_column, seq)`, strictly after the `after` position.
+
+        Orders other than `updated_ms`, and bounds on `synced_ms`, see only objects with a last_synced_at
+        (accounting objects: the only ones the API lists that way).
+        """
         where = ["conn = ?", "ep = ?", "deleted_ms IS NULL"]
         args: list[Any] = [conn, ep]
         for bound in bounds:
@@ -111,6 +138,10 @@ class Store:
             args.append(bound.value)
             if bound.op in ("<", "<=", "="):
                 where.append(f"{bound.column} <> {NULL_MS}")
+        if sort_column != "updated_ms" or any(b.column == "synced_ms" for b in bounds):
+            # Only accounting lists take these; the condition (true for every accounting object) lets SQLite
+            # use the indexes that leave commerce out.
+            where.append(f"synced_ms <> {NULL_MS}")
         if after is not None:
             where.append(f"({sort_column}, seq) {'<' if descending else '>'} (?, ?)")
             args.extend(after)
@@ -122,21 +153,29 @@ class Store:
         args.append(limit)
         with self._lock:
             found = self._db.execute(sql, args).fetchall()
-        return [Row(ep, *r) for r in found]
+        return self._rows(conn, ep, found)
 
     def all_rows(self, *, conn: int, ep: int, deleted: bool = False) -> list[Row]:
         """Every live (or every deleted) object of one endpoint, in generation order."""
         condition = "deleted_ms IS NOT NULL" if deleted else "deleted_ms IS NULL"
         sql = f"SELECT {_COLUMNS} FROM objects WHERE conn = ? AND ep = ? AND {condition} ORDER BY seq"
         with self._lock:
-            return [Row(ep, *r) for r in self._db.execute(sql, (conn, ep)).fetchall()]
+            found = self._db.execute(sql, (conn, ep)).fetchall()
+        return self._rows(conn, ep, found)
 
     def find(self, *, conn: int, ep: int, object_id: str) -> Row | None:
-        """The row of one object by id (deleted ones included), or None."""
+        """The row of one object with a stored id (a created one, deleted ones included), or None."""
         sql = f"SELECT {_COLUMNS} FROM objects WHERE conn = ? AND ep = ? AND id = ?"
         with self._lock:
-            found = self._db.execute(sql, (conn, ep, object_id)).fetchone()
-        return Row(ep, *found) if found else None
+            found = self._db.execute(sql, (conn, ep, object_id)).fetchall()
+        return self._rows(conn, ep, found)[0] if found else None
+
+    def get(self, *, conn: int, ep: int, seq: int) -> Row | None:
+        """The row of object number `seq` (deleted ones included), or None."""
+        sql = f"SELECT {_COLUMNS} FROM objects WHERE conn = ? AND ep = ? AND seq = ?"
+        with self._lock:
+            found = self._db.execute(sql, (conn, ep, seq)).fetchall()
+        return self._rows(conn, ep, found)[0] if found else None
 
     def next_seq(self, *, conn: int, ep: int) -> int:
         """The sequence number a newly created object of this endpoint gets."""
@@ -173,9 +212,16 @@ class Store:
         if after is not None:
             where += " AND (deleted_ms, ep, seq) > (?, ?, ?)"
             args.extend(after)
-        sql = (
-            f"SELECT ep, {_COLUMNS} FROM objects WHERE {where} ORDER BY deleted_ms, ep, seq LIMIT ?"
-        )
+        sql = f"SELECT ep, {_COLUMNS} FROM objects WHERE {where} ORDER BY deleted_ms, ep, seq LIMIT ?"
         args.append(limit)
         with self._lock:
-            return [Row(*r) for r in self._db.execute(sql, args).fetchall()]
+            found = self._db.execute(sql, args).fetchall()
+        return [self._rows(conn, r[0], [r[1:]])[0] for r in found]
+
+    def _rows(self, conn: int, ep: int, found: list[tuple[Any, ...]]) -> list[Row]:
+        id_of = self._generated_ids(conn, ep)
+        return [
+            Row(ep, seq, object_id if object_id is not None else id_of(seq), created, updated, synced, deleted,
+                body, pending)
+            for seq, object_id, created, updated, synced, deleted, body, pending in found
+        ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -23,14 +23,17 @@ EP_PATH: dict[int, str] = {n: path for path, n in EP_INDEX.items()}
 class World:
     """Connections and objects of one sandbox, shared by the HTTP handlers and the Python API."""
 
-    def __init__(self, *, seed: int, store: Store, now: datetime | None) -> None:
+    def __init__(self, *, seed: int, index_file: str, now: datetime | None) -> None:
         self.seed = seed
-        self.store = store
+        self.store = Store(index_file, generated_ids=self._generated_ids)
         self.anchor_ms = profiles.anchor_ms(now)
         self.org_id = stable_uuid(seed, "organisation")
         self.connections: list[SandboxConnection] = []
         self._clock_lock = threading.Lock()
         self._last_stamp = self.anchor_ms
+
+    def _generated_ids(self, conn_index: int, ep: int) -> Callable[[int], str]:
+        return generators.generated_ids(self.connections[conn_index], EP_PATH[ep])
 
     def stamp(self) -> int:
         """A fresh timestamp (ms): wall-clock time, but always later than the anchor and every earlier stamp."""
@@ -68,21 +71,30 @@ class World:
         self.connections.append(conn)
         return conn
 
-    def _rows(self, conn: SandboxConnection, path: str, count: int) -> Iterator[tuple]:
+    def _rows(self, conn: SandboxConnection, path: str, count: int) -> Iterator[tuple[int, int, int, int, int, int]]:
         times = profiles.commerce_times if conn.family == "commerce" else profiles.accounting_times
         ep = EP_INDEX[path]
         fields = endpoint_specs()[path]["fields"]
+        generated = times(seed=self.seed + conn.index, path=path, count=count, anchor=self.anchor_ms)
         # Null timestamps only where the catalog allows them (items, for one, always carry updated_at).
         created_nullable = fields.get("created_at", {}).get("nullable", False)
         updated_nullable = fields.get("updated_at", {}).get("nullable", False)
-        for seq, (created, updated, synced) in enumerate(
-            times(seed=self.seed + conn.index, path=path, count=count, anchor=self.anchor_ms)
-        ):
+        if conn.family == "commerce" or (created_nullable and updated_nullable):
+            return ((conn.index, ep, seq, *stamps) for seq, stamps in enumerate(generated))
+        return self._non_null_rows(conn.index, ep, generated, created_nullable=created_nullable,
+                                   updated_nullable=updated_nullable)
+
+    def _non_null_rows(
+        self, conn_index: int, ep: int, generated: Iterator[tuple[int, int, int]], *, created_nullable: bool,
+        updated_nullable: bool,
+    ) -> Iterator[tuple[int, int, int, int, int, int]]:
+        earliest = self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS
+        for seq, (created, updated, synced) in enumerate(generated):
             if created == NULL_MS and not created_nullable:
-                created = self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS
+                created = earliest
             if updated == NULL_MS and not updated_nullable:
-                updated = max(created, self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS)
-            yield conn.index, ep, seq, generators.object_id(conn, path, seq), created, updated, synced
+                updated = max(created, earliest)
+            yield conn_index, ep, seq, created, updated, synced
 
     def connection(self, key: str) -> SandboxConnection:
         """A connection by id, access token, name or platform (first match); KeyError otherwise."""
@@ -106,7 +118,11 @@ class World:
 
     def find(self, conn: SandboxConnection, path: str, object_id: str) -> Row:
         """The live row of one object; KeyError when unknown or deleted."""
-        row = self.store.find(conn=conn.index, ep=self.require_path(conn, path), object_id=object_id)
+        ep = self.require_path(conn, path)
+        row = self.store.find(conn=conn.index, ep=ep, object_id=object_id)
+        if row is None:
+            seq = generators.generated_seq(conn, path, object_id)
+            row = None if seq is None else self.store.get(conn=conn.index, ep=ep, seq=seq)
         if row is None or row.deleted_ms is not None:
             raise KeyError(f"no live object {object_id!r} at {path} of connection {conn.id}")
         return row

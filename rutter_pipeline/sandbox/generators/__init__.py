@@ -10,10 +10,9 @@ from typing import Any
 import orjson
 
 from rutter_pipeline.sandbox.isotime import iso_ms
-from rutter_pipeline.sandbox.generators import accounting, commerce
-from rutter_pipeline.sandbox.generators.orders import render_order
+from rutter_pipeline.sandbox.generators import accounting, commerce, orders
 from rutter_pipeline.sandbox.generators.schema import Context, compile_object
-from rutter_pipeline.sandbox.ids import stable_int, stable_uuid
+from rutter_pipeline.sandbox.ids import IdSpace, stable_int, stable_uuid
 from rutter_pipeline.sandbox.model import SandboxConnection
 from rutter_pipeline.sandbox.spec import endpoint_specs
 from rutter_pipeline.sandbox.store import NULL_MS, Row
@@ -33,21 +32,45 @@ def timestamp_fields(path: str) -> frozenset[str]:
     return frozenset(endpoint_specs()[path]["fields"]) & {"created_at", "updated_at", "last_synced_at"}
 
 
+#: Endpoints whose first generated object shares its id across endpoints (and connections of both families).
+_SHARED_FIRST = frozenset({"/customers", "/accounting/customers", "/accounting/vendors"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _id_space(seed: int, conn_id: str, path: str) -> IdSpace:
+    return IdSpace(stable_int(seed, conn_id, path))
+
+
+def _ids(*, seed: int, conn_id: str, family_rank: int, path: str) -> Callable[[int], str]:
+    id_of = _id_space(seed, conn_id, path).id_of
+    if path not in _SHARED_FIRST:
+        return id_of
+    shared = stable_uuid(seed, "shared-customer", family_rank)
+    return lambda seq: shared if seq == 0 else id_of(seq)
+
+
+def generated_ids(conn: SandboxConnection, path: str) -> Callable[[int], str]:
+    """The id of each generated object of one endpoint, by sequence number (see `object_id`)."""
+    return _ids(seed=conn.seed, conn_id=conn.id, family_rank=conn.family_rank, path=path)
+
+
 def object_id(conn: SandboxConnection, path: str, seq: int) -> str:
     """The id of a generated object.
 
     The first accounting customer shares its id with the first commerce customer of the same-ranked commerce
     connection and with the first vendor of its own connection: ids are unique only within one endpoint.
     """
-    return _object_id(conn.seed, conn.id, conn.family_rank, path, seq)
+    return generated_ids(conn, path)(seq)
 
 
-@functools.lru_cache(maxsize=65_536)
-def _object_id(seed: int, conn_id: str, family_rank: int, path: str, seq: int) -> str:
-    # Cached: orders reference the same few thousand products and customers over and over.
-    if seq == 0 and path in ("/customers", "/accounting/customers", "/accounting/vendors"):
-        return stable_uuid(seed, "shared-customer", family_rank)
-    return stable_uuid(seed, conn_id, path, seq)
+def generated_seq(conn: SandboxConnection, path: str, object_id: str) -> int | None:
+    """The sequence number of the generated object with this id, or None when no generated object has it."""
+    if path in _SHARED_FIRST and object_id == stable_uuid(conn.seed, "shared-customer", conn.family_rank):
+        return 0
+    seq = _id_space(conn.seed, conn.id, path).seq_of(object_id)
+    if seq is None or seq >= conn.counts.get(path, 0) or (seq == 0 and path in _SHARED_FIRST):
+        return None
+    return seq
 
 
 class Links:
@@ -71,12 +94,29 @@ class Links:
         return object_id(self.conn, path, seq)
 
 
+def _templates(conn: SandboxConnection) -> orders.OrderTemplates:
+    return _cached_templates(seed=conn.seed, conn_id=conn.id, family_rank=conn.family_rank, currency=conn.currency,
+                             products=conn.counts.get("/products", 0), customers=conn.counts.get("/customers", 0))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_templates(*, seed: int, conn_id: str, family_rank: int, currency: str, products: int,
+                      customers: int) -> orders.OrderTemplates:
+    def referable(path: str, count: int) -> list[str | None]:
+        id_of = _ids(seed=seed, conn_id=conn_id, family_rank=family_rank, path=path)
+        return [id_of(n) for n in range(min(count, orders.MAX_TEMPLATES))] or [None]
+
+    return orders.build_templates(seed=seed, conn_id=conn_id, currency=currency,
+                                  product_ids=referable("/products", products),
+                                  customer_ids=referable("/customers", customers))
+
+
 def generate(conn: SandboxConnection, path: str, seq: int, *, base_ms: int) -> dict[str, Any]:
     """The deterministic body of generated object `seq` (timestamps are stamped by `render`)."""
-    rng = random.Random(stable_int(conn.seed, conn.id, path, seq))
     if path == "/orders":
-        return render_order(order_id=object_id(conn, path, seq), seq=seq, created_ms=base_ms, currency=conn.currency,
-                            rng=rng, links=Links(conn, rng))
+        return orders.render_order(_templates(conn), seq=seq, order_id=object_id(conn, path, seq),
+                                   created_ms=base_ms, updated_ms=base_ms)
+    rng = random.Random(stable_int(conn.seed, conn.id, path, seq))
     ctx = Context(rng=rng, base_ms=base_ms, currency=conn.currency, key=f"{conn.id}:{path}:{seq}")
     body = _plan(path)(ctx)
     body["id"] = object_id(conn, path, seq)
@@ -86,6 +126,22 @@ def generate(conn: SandboxConnection, path: str, seq: int, *, base_ms: int) -> d
     if shaper is not None:
         shaper(body, ctx, Links(conn, rng))
     return body
+
+
+def renderer(conn: SandboxConnection, path: str, *, anchor_ms: int) -> Callable[[Row], dict[str, Any]]:
+    """`render` for many rows of one endpoint: per-endpoint work is done once, orders take the fast path."""
+    if path != "/orders":
+        return lambda row: render(conn, path, row, anchor_ms=anchor_ms)
+    templates = _templates(conn)
+    render_order = orders.render_order
+
+    def render_row(row: Row) -> dict[str, Any]:
+        if row.body is not None or row.created_ms == NULL_MS:
+            return render(conn, path, row, anchor_ms=anchor_ms)
+        return render_order(templates, seq=row.seq, order_id=row.id, created_ms=row.created_ms,
+                            updated_ms=row.updated_ms)
+
+    return render_row
 
 
 def render(conn: SandboxConnection, path: str, row: Row, *, anchor_ms: int) -> dict[str, Any]:
