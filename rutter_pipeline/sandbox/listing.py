@@ -56,7 +56,10 @@ def _criteria(path: str, query: dict[str, str]) -> Criteria:
 def list_page(
     *, store: Store, conn: SandboxConnection, path: str, ep: int, query: dict[str, str], anchor_ms: int
 ) -> dict[str, Any]:
-    """The response body of one list request (objects, `next_cursor`, `connection`)."""
+    """The response body of one list request (objects, `next_cursor`, `connection`).
+
+    Generated orders of an unfiltered listing come as `orjson.Fragment` (encoded JSON), other objects as dicts.
+    """
     limit = parse_limit(query.get("limit"))
     if query.get("cursor"):
         listing_query, position = decode_cursor(query["cursor"])
@@ -67,11 +70,12 @@ def list_page(
         listing_query = {k: v for k, v in query.items() if k in _LISTING_PARAMS}
         after = None
     criteria = _criteria(path, listing_query)
-    objects: list[dict[str, Any]] = []
+    objects: list[Any] = []
     last: tuple[int, int] | None = None
     more = False
     chunk = limit + 1 if not criteria.predicates else max(limit + 1, 200)
-    render = generators.renderer(conn, path, anchor_ms=anchor_ms)
+    # Without predicates to check, objects may stay encoded JSON: the server sends them as they are.
+    render = generators.renderer(conn, path, anchor_ms=anchor_ms, encoded=not criteria.predicates)
     while not more:
         rows = store.page(conn=conn.index, ep=ep, sort_column=criteria.sort_column, descending=criteria.descending,
                           bounds=criteria.bounds, after=after, limit=chunk)
@@ -81,7 +85,7 @@ def list_page(
                 break
             after = (getattr(row, criteria.sort_column), row.seq)
             body = render(row)
-            if all(check(body) for check in criteria.predicates):
+            if not criteria.predicates or all(check(body) for check in criteria.predicates):
                 objects.append(body)
                 last = after
         if len(rows) < chunk:
