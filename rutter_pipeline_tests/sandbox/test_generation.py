@@ -56,8 +56,10 @@ def test_orders_add_up_and_refer_to_objects_of_their_connection(sandbox_session:
         assert len(line_ids) == len(lines)
         for fulfillment in order["fulfillments"]:
             assert {line["id"] for line in fulfillment["line_items"]} == line_ids
+        prices = {line["id"]: _cents(line["price"]) for line in lines}
         for refund in order["refunds"]:
-            assert {line["line_item_id"] for line in refund["line_items"]} <= line_ids
+            for returned in refund["line_items"]:
+                assert _cents(returned["amount"]) == prices[returned["line_item_id"]] * returned["quantity"]
     statuses = {o["payment_status"] for o in orders} | {o["status"] for o in orders}
     assert {"paid", "refunded", "active", "cancelled"} <= statuses
     all_line_ids = [line["id"] for o in orders for line in o["line_items"]]

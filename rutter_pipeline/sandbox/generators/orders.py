@@ -43,6 +43,7 @@ _PAYMENT_JSON, _STATUS_JSON, _SOURCES_JSON = _encoded_all(_PAYMENT), _encoded_al
 _FULFILLMENT_JSON = _encoded_all(_FULFILLMENT)
 _CARRIERS_JSON = tuple(f'"carrier":{_encoded(c)},"service":{_encoded(s)}' for c, s in _CARRIERS)
 _LINE_SUFFIXES = tuple(f"{n:012x}" for n in range(3))
+_TAGS = ("[]", '["wholesale"]')
 _M64 = (1 << 64) - 1
 #: References go to the first few thousand products and customers: templates stay small for any store.
 MAX_TEMPLATES = 4096
@@ -147,29 +148,33 @@ def render_order(t: OrderTemplates, *, seq: int, order_id: str, created_ms: int,
     return orjson.loads(order_json(t, seq=seq, order_id=order_id, created_ms=created_ms, updated_ms=updated_ms))
 
 
-def order_json(t: OrderTemplates, *, seq: int, order_id: str, created_ms: int, updated_ms: int) -> str:
-    """One order as JSON text: line items priced from products, totals that add up, customer, fulfillment,
-    refunds."""
-    created = iso_ms(created_ms)
-    updated = created if updated_ms == created_ms else iso_ms(updated_ms)
-    stem = order_id[:24]  # child ids share the order's unique prefix
-    currency = t.currency
+def _line_items(t: OrderTemplates, *, seq: int, stem: str, created: str) -> tuple[list[str], list[str], int, int]:
+    """(line items, the same lines as a fulfillment lists them, items total, first line's price) in cents."""
     products = t.products
+    lines, shipped = [], []
+    items_cents = first_cents = 0
     x = _draw(t.key, seq)
     x, line_count = divmod(x, 3)
-    lines, shipped = [], []
-    items_cents = 0
     for n in range(line_count + 1):
         x, pick = divmod(x, len(products))
         x, quantity = divmod(x, 4)
         product = products[pick]
         if n == 0:
-            first_product = product
+            first_cents = product.price_cents
         items_cents += product.price_cents * (quantity + 1)
         head = f'{{"id":"{stem}{_LINE_SUFFIXES[n]}","quantity":{quantity + 1},{product.members}'
-        lines.append(f'{head},"platform_id":"{seq * 10 + n}","iso_currency_code":{currency},'
+        lines.append(f'{head},"platform_id":"{seq * 10 + n}","iso_currency_code":{t.currency},'
                      f'"unit_cost":{product.unit_cost},"created_at":"{created}","updated_at":"{created}"}}')
         shipped.append(f"{head}}}")
+    return lines, shipped, items_cents, first_cents
+
+
+def order_json(t: OrderTemplates, *, seq: int, order_id: str, created_ms: int, updated_ms: int) -> str:
+    """One order as JSON text: line items priced from products, totals that add up, customer, fulfillment,
+    refunds."""
+    created = iso_ms(created_ms)
+    stem = order_id[:24]  # child ids share the order's unique prefix
+    lines, shipped, items_cents, first_cents = _line_items(t, seq=seq, stem=stem, created=created)
     y = _draw(t.key, ~seq)
     y, payment = divmod(y, len(_PAYMENT))
     y, status = divmod(y, len(_STATUS))
@@ -195,17 +200,18 @@ def order_json(t: OrderTemplates, *, seq: int, order_id: str, created_ms: int, u
                         f'"line_items":[{",".join(shipped)}]}}]')
     refunds = "[]" if _PAYMENT[payment] != "refunded" else (
         f'[{{"line_items":[{{"line_item_id":"{stem}{_LINE_SUFFIXES[0]}","quantity":1,"status":"completed",'
-        f'"amount":"{first_product.price_cents / 100:.2f}"}}]}}]')
+        f'"amount":"{first_cents / 100:.2f}"}}]}}]')
     cancelled = f'"cancelled_at":"{created}",' if _STATUS[status] == "cancelled" else ""
+    updated = created if updated_ms == created_ms else iso_ms(updated_ms)
     number = 1000 + seq
     return (
         f'{{"id":"{order_id}","platform_id":"{number}","payment_status":{_PAYMENT_JSON[payment]},'
         f'"status":{_STATUS_JSON[status]},"fulfillment_status":{_FULFILLMENT_JSON[fulfillment]},'
-        f'"iso_currency_code":{currency},"name":"#{number}","order_number":"{number}",'
+        f'"iso_currency_code":{t.currency},"name":"#{number}","order_number":"{number}",'
         f'"source_name":{_SOURCES_JSON[source]},"total_discount":{_money(discount_cents)},'
         f'"total_price":{_money(total_cents)},"total_line_items_price":{_money(items_cents)},'
         f'"total_shipping":{_money(shipping_cents)},"total_shipping_discount":0.0,"total_tax":{_money(tax_cents)},'
-        f'"tags":{"[]" if wholesale else """["wholesale"]"""},"billing_address":{billing},'
+        f'"tags":{_TAGS[wholesale == 0]},"billing_address":{billing},'
         f'"shipping_address":{billing if same_address else buyer.other_address},'
         f'"customer":{buyer.customer_head},"created_at":"{created}","updated_at":"{created}"}},'
         f'"line_items":[{",".join(lines)}],"fulfillments":{fulfillments},"refunds":{refunds},{cancelled}'
