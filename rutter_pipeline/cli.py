@@ -105,7 +105,8 @@ def _sync(settings: Settings) -> int:
         defs = build_definitions(runtime.settings)
         try:
             with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
-                report = sync_everything(defs=defs, instance=instance, client=client, progress=print_progress)
+                report = sync_everything(defs=defs, instance=instance, client=client,
+                                         refresh_marts=runtime.settings.refresh_marts, progress=print_progress)
         except RutterError as exc:
             print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
             return EXIT_FAILED

@@ -51,6 +51,7 @@ class Settings:
         max_concurrent_runs: RUTTER_MAX_CONCURRENT_RUNS, the global cap on simultaneous Dagster runs.
         rate_limit: RUTTER_RATE_LIMIT as (requests, per seconds), the organisation's Rutter budget.
         freshness_hours: RUTTER_FRESHNESS_HOURS, how old a watermark may get before its check warns.
+        refresh_marts: RUTTER_REFRESH_MARTS, whether `rutter-pipeline sync` rebuilds the dbt marts at the end.
     """
 
     client_id: str | None
@@ -66,6 +67,7 @@ class Settings:
     max_concurrent_runs: int
     rate_limit: tuple[int, float]
     freshness_hours: int
+    refresh_marts: bool = True
 
     @property
     def uses_sandbox(self) -> bool:
@@ -99,6 +101,7 @@ class Settings:
             max_concurrent_runs=_positive_int(env, "RUTTER_MAX_CONCURRENT_RUNS", 4),
             rate_limit=_rate_limit(env),
             freshness_hours=_positive_int(env, "RUTTER_FRESHNESS_HOURS", 6),
+            refresh_marts=_flag(env, "RUTTER_REFRESH_MARTS", default=True),
         )
 
 
@@ -195,6 +198,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = env.get(name)
+    if value is None:
+        return default
+    if value.lower() not in ("1", "true", "yes", "0", "false", "no"):
+        raise SettingsError(f"{name} must be 1/true/yes or 0/false/no, got {value!r}")
+    return value.lower() in ("1", "true", "yes")
 
 
 def _rate_limit(env: Mapping[str, str]) -> tuple[int, float]:

@@ -26,6 +26,7 @@ def test_defaults_use_the_sandbox_and_embedded_database() -> None:
     assert s.incremental_cron == "0 * * * *"
     assert s.dagster_home == Path(".dagster_home").absolute()
     assert s.rate_limit == (500, 10.0) and s.max_concurrent_runs == 4
+    assert s.refresh_marts and not settings(RUTTER_REFRESH_MARTS="no").refresh_marts
 
 
 def test_credentials_switch_to_real_rutter_and_stay_out_of_repr() -> None:
@@ -62,6 +63,7 @@ def test_credentials_switch_to_real_rutter_and_stay_out_of_repr() -> None:
         ({"RUTTER_RATE_LIMIT": "500 per 10s"}, "RUTTER_RATE_LIMIT"),
         ({"RUTTER_RATE_LIMIT": "0/10"}, "RUTTER_RATE_LIMIT"),
         ({"RUTTER_FRESHNESS_HOURS": "-3"}, "RUTTER_FRESHNESS_HOURS"),
+        ({"RUTTER_REFRESH_MARTS": "sometimes"}, "RUTTER_REFRESH_MARTS"),
     ],
 )
 def test_malformed_variables_are_named(env: dict[str, str], named: str) -> None:

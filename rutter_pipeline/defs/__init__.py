@@ -6,6 +6,7 @@ import dagster as dg
 
 from rutter_pipeline.defs.assets import rutter_assets
 from rutter_pipeline.defs.checks import checks_job, rutter_checks
+from rutter_pipeline.defs.dbt import dbt_assets_defs, dbt_resource, refresh_marts_job, refresh_marts_sensor
 from rutter_pipeline.defs.incremental import incremental_job
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_month_partitions
@@ -32,6 +33,7 @@ def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             url=dg.EnvVar("WAREHOUSE_URL") if settings.warehouse_url else None,
             data_dir=str(settings.data_dir),
         ),
+        "dbt": dbt_resource(),
     }
 
 
@@ -41,10 +43,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     backfills = list(backfill_jobs(grid).values())
     incremental = incremental_job(grid)
     return dg.Definitions(
-        assets=rutter_assets(grid),
+        assets=[*rutter_assets(grid), *dbt_assets_defs],
         asset_checks=[rutter_checks(freshness_hours=settings.freshness_hours)],
-        jobs=[*backfills, incremental, checks_job()],
+        jobs=[*backfills, incremental, checks_job(), refresh_marts_job],
         schedules=[incremental_schedule(incremental, cron=settings.incremental_cron)],
-        sensors=[connection_sensor(grid, backfills)],
+        sensors=[connection_sensor(grid, backfills), refresh_marts_sensor],
         resources=resources(settings),
     )

@@ -15,12 +15,15 @@ import dagster as dg
 
 from rutter_pipeline.defs.backfills import missing_months
 from rutter_pipeline.defs.checks import CHECKS_JOB
+from rutter_pipeline.defs.dbt import refresh_marts_job
 from rutter_pipeline.defs.incremental import INCREMENTAL_JOB
 from rutter_pipeline.defs.jobs import connection_tags
 from rutter_pipeline.defs.partitions import CONNECTION, month_keys
 from rutter_pipeline.defs.sensors import ConnectionReport, survey
 from rutter_pipeline.rutter.client import RutterClient
 
+
+REFRESH_MARTS_JOB = refresh_marts_job.name
 
 #: Runs keep the console quiet (the CLI prints a line per run and the failures' causes); every event, error
 #: and traceback is still stored in the instance and shown by the UI.
@@ -67,6 +70,7 @@ def sync_everything(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     client: RutterClient,
+    refresh_marts: bool = True,
     progress: Callable[[RunFigures], None] = lambda run: None,
 ) -> SyncReport:
     """Register ready connections, backfill their missing months, pull their changes, check the tables.
@@ -75,6 +79,7 @@ def sync_everything(
         defs: the project's definitions (jobs with resources bound).
         instance: the Dagster instance the runs are recorded in.
         client: a client to survey the organisation's connections with.
+        refresh_marts: rebuild the dbt marts after the syncs (no daemon runs their sensor here).
         progress: called after each run (the CLI prints a line).
 
     Returns:
@@ -98,6 +103,10 @@ def sync_everything(
         report.runs.append(run)
         progress(run)
     report.checks_failed = _run_checks(defs, instance)
+    if refresh_marts and report.runs:
+        report.runs.append(_execute(defs, instance, job_name=REFRESH_MARTS_JOB, connection_id="", partition=None,
+                                    tags={}))
+        progress(report.runs[-1])
     report.seconds = round(time.monotonic() - started, 2)
     return report
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from tabulate import tabulate
 
-from rutter_pipeline.defs.headless import RunFigures, SyncReport
+from rutter_pipeline.defs.headless import REFRESH_MARTS_JOB, RunFigures, SyncReport
 from rutter_pipeline.defs.incremental import INCREMENTAL_JOB
 
 
@@ -22,13 +22,16 @@ def print_report(report: SyncReport) -> int:
     """Print the summary and say what failed; returns the exit status (0 ok, 1 something failed)."""
     print()
     print(tabulate(_rows(report), headers="keys", tablefmt="github"))
-    backfills = [run for run in report.runs if run.job != INCREMENTAL_JOB and run.success]
+    backfills = [run for run in report.runs if is_backfill(run) and run.success]
     if backfills:
         overhead = sum(run.overhead_seconds for run in backfills) / len(backfills)
         print(f"\n{len(report.runs)} runs in {report.seconds:.1f}s; Dagster overhead per backfill run "
               f"{overhead:.2f}s (run time minus the sync engine's own time)")
     for connection_id in sorted(report.connections.waiting):
         print(f"waiting: {connection_id} is not ready yet; it is picked up once ready")
+    for run in report.runs:
+        if run.job == REFRESH_MARTS_JOB:
+            print(f"dbt marts refreshed in {run.run_seconds:.1f}s" if run.success else "dbt marts NOT refreshed")
     if report.checks_failed:
         print(f"checks not passed: {', '.join(report.checks_failed)}")
     if not report.failed_runs:
@@ -38,14 +41,20 @@ def print_report(report: SyncReport) -> int:
     return 1
 
 
+def is_backfill(run: RunFigures) -> bool:
+    """Whether the run is a (connection, month) backfill."""
+    return run.job.endswith("_backfill")
+
+
 def _rows(report: SyncReport) -> list[dict[str, object]]:
     by_connection: dict[str, list[RunFigures]] = defaultdict(list)
     for run in report.runs:
-        by_connection[run.connection_id].append(run)
+        if run.connection_id:
+            by_connection[run.connection_id].append(run)
     platforms = report.connections.platforms
     rows = []
     for connection_id, runs in sorted(by_connection.items()):
-        backfills = [run for run in runs if run.job != INCREMENTAL_JOB]
+        backfills = [run for run in runs if is_backfill(run)]
         rows.append({
             "connection": connection_id,
             "platform": platforms.get(connection_id, ""),

@@ -94,6 +94,6 @@ def test_ui_serves_assets_partitions_sensor_and_schedule(webserver: str) -> None
     repository = answer["data"]["repositoriesOrError"]["nodes"][0]
     assert {s["name"]: s["cronSchedule"] for s in repository["schedules"]} == {
         "incremental_sync_schedule": "0 * * * *"}
-    assert [s["name"] for s in repository["sensors"]] == ["rutter_connections"]
+    assert {s["name"] for s in repository["sensors"]} == {"rutter_connections", "refresh_marts_sensor"}
     assert {"commerce_backfill", "accounting_backfill", "incremental_sync", "rutter_checks"} <= {
         j["name"] for j in repository["jobs"]}
