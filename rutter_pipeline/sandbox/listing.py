@@ -17,7 +17,7 @@ from rutter_pipeline.sandbox.filters import (
 )
 from rutter_pipeline.sandbox.model import SandboxConnection
 from rutter_pipeline.sandbox.spec import endpoint_specs
-from rutter_pipeline.sandbox.store import Store
+from rutter_pipeline.sandbox.store import Bound, Store
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -50,6 +50,11 @@ def _criteria(path: str, query: dict[str, str]) -> Criteria:
         criteria.bounds += bounds
         criteria.predicates += predicates
     criteria.predicates += equality_predicates(query, _EQUALITY_PARAMS & accepted)
+    if spec["family"] == "commerce":
+        # A commerce object is never updated before it was created, so the start of a created_at window
+        # also bounds updated_at: the scan in updated_at order stops at the window instead of the store's end.
+        criteria.bounds += [Bound("updated_ms", ">=", b.value) for b in criteria.bounds
+                            if b.column == "created_ms" and b.op in (">=", ">")]
     return criteria
 
 
