@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from rutter_pipeline.rutter.timeutil import iso_to_ms
 from rutter_pipeline.sandbox import Sandbox
 
 
@@ -63,3 +64,21 @@ def test_pagination_survives_changes_between_pages(sandbox: Sandbox, rutter_http
     unchanged_seen = set(seen) - changed
     assert not unchanged_seen & set(later)
     assert set(seen) | set(later) | {new["id"]} >= {o["id"] for o in sandbox.truth(conn, "/orders")}
+
+
+def test_created_at_windows_partition_orders_also_after_updates(
+    sandbox: Sandbox, rutter_http: requests.Session
+) -> None:
+    conn, token = sandbox.connection_id("SHOPIFY"), sandbox.access_token("SHOPIFY")
+    orders = list(sandbox.truth(conn, "/orders"))
+    oldest = min(orders, key=lambda o: o["created_at"])
+    sandbox.update(conn, "/orders", oldest["id"], {"tags": ["touched years later"]})
+    stamps = sorted(iso_to_ms(o["created_at"]) for o in orders)
+    edges = [stamps[0], stamps[len(stamps) // 3], stamps[2 * len(stamps) // 3], stamps[-1] + 1]
+    seen: list[str] = []
+    for start, end in zip(edges, edges[1:]):
+        window = _pages(rutter_http, f"{sandbox.base_url}/orders", "orders", {
+            "access_token": token, "limit": 200, "created_at_min": start, "created_at_max": end - 1})
+        assert all(start <= iso_to_ms(o["created_at"]) < end for o in window)
+        seen += [o["id"] for o in window]
+    assert sorted(seen) == sorted(o["id"] for o in orders)
