@@ -15,6 +15,7 @@ import argparse
 import importlib.util
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -84,10 +85,17 @@ def _dev(settings: Settings, *, port: int) -> int:
             print(f"No Rutter credentials set: using the built-in sandbox at {runtime.sandbox_url}", flush=True)
         workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
         command = [sys.executable, "-m", "dagster", "dev", *workspace, "--port", str(port)]
+        # A SIGTERM must still stop the UI and then the sandbox and embedded PostgreSQL this process holds.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        ui = subprocess.Popen(command)
         try:
-            return subprocess.call(command)
+            return ui.wait()
         except KeyboardInterrupt:
             return 0
+        finally:
+            if ui.poll() is None:
+                ui.terminate()
+                ui.wait(timeout=60)
 
 
 def _sync(settings: Settings) -> int:
