@@ -136,13 +136,13 @@ def renderer(
     With `encoded`, generated orders come as JSON text (`orjson.Fragment`, serialised as it is) rather than
     dicts: what lets the server answer with tens of thousands of orders per second.
     """
-    if path != "/orders":
+    if path != "/orders" or not encoded:
         return lambda row: render(conn, path, row, anchor_ms=anchor_ms)
     templates = _templates(conn)
     order_json, fragment = orders.order_json, orjson.Fragment
 
     def render_row(row: Row) -> dict[str, Any] | orjson.Fragment:
-        if not encoded or row.body is not None or row.created_ms == NULL_MS:
+        if row.body is not None or row.created_ms == NULL_MS:
             return render(conn, path, row, anchor_ms=anchor_ms)
         return fragment(order_json(templates, seq=row.seq, order_id=row.id, created_ms=row.created_ms,
                                    updated_ms=row.updated_ms))
