@@ -133,6 +133,27 @@ def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, po
         incrementals = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "incremental"}))
     assert len(backfills) == 2 * 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfills)
     assert len(incrementals) == 2 * 3
+    assert_no_secret_stored(env["RUTTER_DAGSTER_STORAGE_URL"], postgres_url,
+                            secrets=[DEFAULT_CLIENT_SECRET, *(c["access_token"] for c in sandbox.connections())])
+
+
+def assert_no_secret_stored(*urls: str, secrets: list[str]) -> None:
+    """No table of Dagster's storage or of the warehouse holds the client secret or an access token."""
+    for url in urls:
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                tables = conn.execute(sa.text(
+                    "SELECT table_schema, table_name FROM information_schema.tables "
+                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'"))
+                for schema, table in tables.all():
+                    for secret in secrets:
+                        found = conn.execute(sa.text(
+                            f'SELECT count(*) FROM "{schema}"."{table}" AS t WHERE t::text LIKE :pattern'),
+                            {"pattern": f"%{secret}%"}).scalar_one()
+                        assert found == 0, f"{schema}.{table} holds a secret"
+        finally:
+            engine.dispose()
 
 
 def test_sync_names_what_failed_without_leaking_the_secret(env) -> None:
