@@ -114,6 +114,7 @@ def _sync(settings: Settings) -> int:
         try:
             with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
                 report = sync_everything(defs=defs, instance=instance, client=client,
+                                         workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
                                          refresh_marts=runtime.settings.refresh_marts, progress=print_progress)
         except RutterError as exc:
             print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
