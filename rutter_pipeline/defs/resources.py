@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
@@ -35,12 +35,12 @@ class RutterResource(dg.ConfigurableResource):
     """
 
     client_id: str
-    client_secret: str
+    client_secret: str = Field(repr=False)
     base_url: str
     api_version: str = "2024-08-31"
     max_requests: int = 500
     per_seconds: float = 10.0
-    rate_limit_db_url: str | None = None
+    rate_limit_db_url: str | None = Field(default=None, repr=False)
 
     _client: RutterClient | None = PrivateAttr(default=None)
     _limiter_engine: sa.Engine | None = PrivateAttr(default=None)
@@ -107,7 +107,7 @@ class WarehouseResource(dg.ConfigurableResource):
         data_dir: where the embedded PostgreSQL keeps its files.
     """
 
-    url: str | None = None
+    url: str | None = Field(default=None, repr=False)
     data_dir: str | None = None
 
     _engine: sa.Engine | None = PrivateAttr(default=None)

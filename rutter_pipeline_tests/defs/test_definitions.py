@@ -86,3 +86,15 @@ def test_definitions_match_snapshot() -> None:
     if os.environ.get("UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(json.dumps(shape, indent=2, sort_keys=True) + "\n")
     assert shape == json.loads(SNAPSHOT.read_text()), "definitions changed: review, then UPDATE_SNAPSHOTS=1"
+
+
+def test_resources_keep_secrets_out_of_their_repr() -> None:
+    from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
+
+    rutter = RutterResource(client_id="org", client_secret="client-secret-value", base_url="http://h/versioned",
+                            rate_limit_db_url="postgresql://u:limiter-password@h/d")
+    warehouse = WarehouseResource(url="postgresql://u:warehouse-password@h/d")
+    shown = f"{rutter!r} {rutter} {warehouse!r} {warehouse}"
+    assert "org" in shown
+    for secret in ("client-secret-value", "limiter-password", "warehouse-password"):
+        assert secret not in shown
