@@ -1,8 +1,9 @@
-"""`rutter-pipeline`: run the sandbox, the Dagster UI, or a headless sync.
+"""`rutter-pipeline`: run the sandbox, the Dagster UI, a headless sync, or the webhook receiver.
 
     rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N]
     rutter-pipeline dev [--port 3000]
     rutter-pipeline sync
+    rutter-pipeline webhooks --port 8787 [--host 127.0.0.1]
 
 Without RUTTER_CLIENT_ID/RUTTER_CLIENT_SECRET, `dev` and `sync` start the built-in sandbox and use it; real
 Rutter is one environment variable away. Exit status: 0 success, 1 a run or check failed, 2 bad arguments or
@@ -38,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"rutter-pipeline: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "webhooks":
+        return _webhooks(settings, host=args.host, port=args.port)
     return _dev(settings, port=args.port) if args.command == "dev" else _sync(settings)
 
 
@@ -52,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="add a Shopify connection with this many orders")
     dev = commands.add_parser("dev", help="start the Dagster UI and daemon")
     dev.add_argument("--port", type=_port, default=3000, help="UI port (default 3000)")
+    webhooks = commands.add_parser("webhooks", help="receive Rutter webhooks and apply commerce deletions")
+    webhooks.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    webhooks.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
     commands.add_parser("sync", help="backfill missing months and pull changes of every ready connection, then exit")
     return parser
 
@@ -111,15 +117,46 @@ def _sync(settings: Settings) -> int:
     with prepared(settings) as runtime:
         _prepare_dbt()
         defs = build_definitions(runtime.settings)
+        engine = _warehouse(runtime.settings)
         try:
             with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
-                report = sync_everything(defs=defs, instance=instance, client=client,
+                report = sync_everything(defs=defs, instance=instance, client=client, engine=engine,
                                          workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
                                          refresh_marts=runtime.settings.refresh_marts, progress=print_progress)
         except RutterError as exc:
             print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
             return EXIT_FAILED
+        finally:
+            engine.dispose()
     return print_report(report)
+
+
+def _webhooks(settings: Settings, *, host: str, port: int) -> int:
+    from rutter_pipeline.sandbox import DEFAULT_CLIENT_SECRET
+    from rutter_pipeline.webhooks.receiver import WebhookReceiver
+
+    # Without credentials the built-in sandbox is Rutter, and it signs with its own secret.
+    secret = settings.client_secret or DEFAULT_CLIENT_SECRET
+    engine = _warehouse(settings)
+    receiver = WebhookReceiver(engine, secret)
+    print(f"Receiving Rutter webhooks at {receiver.start(host=host, port=port)}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+        engine.dispose()
+    return 0
+
+
+def _warehouse(settings: Settings):  # noqa: ANN202 - sqlalchemy imported lazily to keep --help fast
+    from rutter_pipeline.warehouse import schema, warehouse_engine
+
+    engine = warehouse_engine(settings.warehouse_url, data_dir=settings.data_dir)
+    schema.upgrade(engine)
+    return engine
 
 
 def _prepare_dbt() -> None:

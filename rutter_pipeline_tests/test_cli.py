@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,10 +13,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import requests
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import ENDPOINTS, Kind, endpoints_for
 from rutter_pipeline.rutter.platforms import family_of
+from rutter_pipeline.rutter.webhooks import SIGNATURE_HEADER, sign
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 from rutter_pipeline.warehouse.rows import strip_nuls
 from rutter_pipeline.warehouse.tables import raw_table
@@ -104,6 +108,8 @@ def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, po
     assert "dbt marts refreshed" in first.stdout
     env["RUTTER_REFRESH_MARTS"] = "0"  # the marts are tested on their own; keep the next syncs quick
     assert_equals_truth(warehouse_rows(postgres_url), sandbox)
+    assert recorded_connections(postgres_url) == {
+        (c["id"], c["platform"]) for c in sandbox.connections()}  # the not-ready one too
 
     shop, books = sandbox.connection_id("SHOPIFY"), sandbox.connection_id("QUICKBOOKS")
     order = next(iter(sandbox.truth(shop, "/orders")))
@@ -135,6 +141,15 @@ def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, po
     assert len(incrementals) == 2 * 3
     assert_no_secret_stored(env["RUTTER_DAGSTER_STORAGE_URL"], postgres_url,
                             secrets=[DEFAULT_CLIENT_SECRET, *(c["access_token"] for c in sandbox.connections())])
+
+
+def recorded_connections(url: str) -> set[tuple[str, str]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {tuple(row) for row in conn.execute(sa.text("SELECT id, platform FROM rutter._connections"))}
+    finally:
+        engine.dispose()
 
 
 def assert_no_secret_stored(*urls: str, secrets: list[str]) -> None:
@@ -175,3 +190,32 @@ def test_bad_arguments_exit_2() -> None:
     assert result.returncode == 2 and "65535" in result.stderr
     assert cli("sandbox", "--port", "8000", "--big-orders", "-5", env=dict(os.environ)).returncode == 2
     assert cli("launch", env=dict(os.environ)).returncode == 2
+
+
+def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -> None:
+    port = free_port()
+    receiver = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "webhooks", "--port", str(port)],
+                                env=env, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert f"127.0.0.1:{port}" in receiver.stdout.readline()
+        body = json.dumps({"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c-1",
+                           "access_token": "t", "order": {"id": "order-1"}}).encode()
+        reply = requests.post(f"http://127.0.0.1:{port}/", data=body, timeout=30,
+                              headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET)})
+        assert reply.json() == {"status": "deleted"}
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=30)
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            deleted = conn.execute(sa.text("SELECT _deleted_at FROM rutter.orders WHERE id = 'order-1'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert deleted is not None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

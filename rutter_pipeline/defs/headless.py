@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import dagster as dg
+import sqlalchemy as sa
 
 from rutter_pipeline.defs import build_definitions
 from rutter_pipeline.defs.backfills import missing_months
@@ -79,6 +80,7 @@ def sync_everything(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     client: RutterClient,
+    engine: sa.Engine | None = None,
     workers: int = 1,
     refresh_marts: bool = True,
     progress: Callable[[RunFigures], None] = lambda run: None,
@@ -89,6 +91,7 @@ def sync_everything(
         defs: the project's definitions (jobs with resources bound).
         instance: the Dagster instance the runs are recorded in.
         client: a client to survey the organisation's connections with.
+        engine: the warehouse, where the connections found are recorded (`rutter._connections`).
         workers: how many connections are synced at the same time, each in its own process.
         refresh_marts: rebuild the dbt marts after the syncs (no daemon runs their sensor here).
         progress: called after each run (the CLI prints a line).
@@ -99,7 +102,7 @@ def sync_everything(
     started = time.monotonic()
     # Keep storage connections open between runs instead of opening one per event (Dagster's default).
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
-    report = SyncReport(connections=survey(client))
+    report = SyncReport(connections=survey(client, engine=engine))
     _register(instance, report.connections)
     months = month_keys(_grid(defs))
     ready = report.connections.ready

@@ -13,13 +13,15 @@ import json
 from dataclasses import dataclass, field
 
 import dagster as dg
+import sqlalchemy as sa
 
 from rutter_pipeline.defs.backfills import missing_months
 from rutter_pipeline.defs.partitions import CONNECTION, month_keys
-from rutter_pipeline.defs.resources import RutterResource
+from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.client import RutterClient
-from rutter_pipeline.rutter.connections import Connection
+from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
 from rutter_pipeline.rutter.errors import RutterError
+from rutter_pipeline.warehouse.connections import record_connections
 
 SENSOR_NAME = "rutter_connections"
 
@@ -32,6 +34,8 @@ class ConnectionReport:
     waiting: dict[str, str] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, str] = field(default_factory=dict)
+    seen: list[Connection] = field(default_factory=list)
+    statuses: dict[str, ConnectionStatus] = field(default_factory=dict)
 
     def as_cursor(self) -> str:
         """A readable cursor: the connections held back and why (shown on the sensor's page)."""
@@ -43,15 +47,16 @@ class ConnectionReport:
         return {cid: f"{self.platforms.get(cid, '?')}: {why}" for cid, why in reasons.items()}
 
 
-def survey(client: RutterClient) -> ConnectionReport:
+def survey(client: RutterClient, *, engine: sa.Engine | None = None) -> ConnectionReport:
     """Sort the organisation's connections into ready, waiting (not ready yet) and broken.
 
     A connection whose status cannot be read is reported as broken with the error code and does not stop the
-    survey of the others.
+    survey of the others. With a warehouse `engine`, what was found is recorded in `rutter._connections`.
     """
     report = ConnectionReport()
     for connection in client.list_connections():
         report.platforms[connection.id] = connection.platform
+        report.seen.append(connection)
         if "|" in connection.id:
             report.broken[connection.id] = "id contains '|', which partition keys cannot hold"
             continue
@@ -60,6 +65,7 @@ def survey(client: RutterClient) -> ConnectionReport:
         except RutterError as exc:
             report.broken[connection.id] = f"status unavailable ({exc.error_code or exc.status})"
             continue
+        report.statuses[connection.id] = status
         if status.is_disabled:
             report.broken[connection.id] = f"disabled ({status.disabled_reason or 'no reason given'})"
         elif status.needs_update:
@@ -68,6 +74,9 @@ def survey(client: RutterClient) -> ConnectionReport:
             report.waiting[connection.id] = "initial sync not finished"
         else:
             report.ready.append(connection)
+    if engine is not None:
+        with engine.begin() as tx:
+            record_connections(tx, seen=report.seen, statuses=report.statuses)
     return report
 
 
@@ -86,8 +95,8 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) 
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Registers ready Rutter connections as partitions and requests a backfill run per month.",
     )
-    def _sensor(context, rutter: RutterResource) -> dg.SensorResult:
-        report = survey(rutter.client)
+    def _sensor(context, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
+        report = survey(rutter.client, engine=warehouse.engine)
         registered = set(context.instance.get_dynamic_partitions(CONNECTION))
         listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken)
         new = sorted({c.id for c in report.ready} - registered)

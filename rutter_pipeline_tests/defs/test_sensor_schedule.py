@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import dagster as dg
+import sqlalchemy as sa
 
 from rutter_pipeline.defs.assets import family_assets
 from rutter_pipeline.defs.backfills import missing_months
@@ -19,8 +20,8 @@ from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 
 
-def evaluate(sensor: dg.SensorDefinition, *, instance, rutter) -> dg.SensorResult:
-    with dg.build_sensor_context(instance=instance, resources={"rutter": rutter}) as context:
+def evaluate(sensor: dg.SensorDefinition, *, instance, rutter, warehouse) -> dg.SensorResult:
+    with dg.build_sensor_context(instance=instance, resources={"rutter": rutter, "warehouse": warehouse}) as context:
         result = sensor(context)
     # Apply the partition changes as the daemon would, so the next evaluation sees them.
     for request in result.dynamic_partitions_requests or []:
@@ -32,12 +33,14 @@ def evaluate(sensor: dg.SensorDefinition, *, instance, rutter) -> dg.SensorResul
     return result
 
 
-def test_sensor_registers_ready_connections_and_requests_every_month(small_sandbox, grid, instance, rutter) -> None:
+def test_sensor_registers_ready_connections_and_requests_every_month(
+    small_sandbox, grid, instance, rutter, warehouse
+) -> None:
     sensor = connection_sensor(grid, list(backfill_jobs(grid).values()))
     shop, books = small_sandbox.connection_id("SHOPIFY"), small_sandbox.connection_id("QUICKBOOKS")
     amazon, netsuite = small_sandbox.connection_id("AMAZON"), small_sandbox.connection_id("NETSUITE")
 
-    result = evaluate(sensor, instance=instance, rutter=rutter)
+    result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
 
     assert set(instance.get_dynamic_partitions(CONNECTION)) == {shop, books}
     requested = {(r.job_name, r.partition_key) for r in result.run_requests}
@@ -49,9 +52,12 @@ def test_sensor_registers_ready_connections_and_requests_every_month(small_sandb
     cursor = json.loads(result.cursor)
     assert amazon in cursor["waiting"]
     assert "re-authentication" in cursor["broken"][netsuite]
+    with warehouse.engine.connect() as db:
+        recorded = dict(db.execute(sa.text("select id, is_ready from rutter._connections")).all())
+    assert recorded == {shop: True, books: True, amazon: False, netsuite: True}
 
     small_sandbox.make_ready(amazon)
-    again = evaluate(sensor, instance=instance, rutter=rutter)
+    again = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
     assert amazon in instance.get_dynamic_partitions(CONNECTION)
     assert {r.partition_key for r in again.run_requests if r.tags["rutter/connection"] == amazon} == {
         str(partition_key(amazon, m)) for m in months}
@@ -66,7 +72,7 @@ def test_sensor_skips_backfilled_months_and_drops_vanished_connections(
     sensor = connection_sensor(grid, list(backfill_jobs(grid).values()))
     shop = small_sandbox.connection_id("SHOPIFY")
     instance.add_dynamic_partitions(CONNECTION, ["vanished-connection"])
-    evaluate(sensor, instance=instance, rutter=rutter)
+    evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
     assert "vanished-connection" not in instance.get_dynamic_partitions(CONNECTION)
 
     defs = dg.Definitions(assets=[family_assets(Family.COMMERCE, partitions_def=grid)],
@@ -80,18 +86,18 @@ def test_sensor_skips_backfilled_months_and_drops_vanished_connections(
     connection = next(c for c in rutter.client.list_connections() if c.id == shop)
     assert [m.month for m in missing_months(instance, connection=connection, months=month_keys(grid))] == \
         month_keys(grid)[1:]
-    result = evaluate(sensor, instance=instance, rutter=rutter)
+    result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
     assert str(partition_key(shop, month)) not in {r.partition_key for r in result.run_requests}
 
 
-def test_sensor_skips_with_a_reason_when_no_connection_is_ready(grid, instance) -> None:
+def test_sensor_skips_with_a_reason_when_no_connection_is_ready(grid, instance, warehouse) -> None:
     with Sandbox(seed=3, profile="empty") as sandbox:
         sandbox.add_connection("AMAZON", name="Still syncing", ready=False)
         sandbox.start()
         rutter = RutterResource(client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
                                 base_url=sandbox.base_url)
         result = evaluate(connection_sensor(grid, list(backfill_jobs(grid).values())), instance=instance,
-                          rutter=rutter)
+                          rutter=rutter, warehouse=warehouse)
     assert not result.run_requests
     assert "0 ready" in result.skip_reason.skip_message
     assert "AMAZON: initial sync not finished" in result.skip_reason.skip_message
