@@ -14,7 +14,7 @@ from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.resources import WarehouseResource
 from rutter_pipeline.rutter.catalog import ENDPOINTS, Endpoint
 from rutter_pipeline.sync.watermarks import incremental_stream
-from rutter_pipeline.warehouse.tables import on_mysql, quarantine, raw_table, sync_state
+from rutter_pipeline.warehouse.tables import quarantine, raw_table, sync_state
 
 CHECKS_JOB = "rutter_checks"
 NO_DUPLICATES = "no_duplicate_ids"
@@ -44,7 +44,6 @@ def rutter_checks(*, freshness_hours: int) -> dg.AssetChecksDefinition:
     def _checks(context, warehouse: WarehouseResource):
         oldest_allowed = datetime.now(timezone.utc) - timedelta(hours=freshness_hours)
         with warehouse.engine.connect() as conn:
-            conn = conn.execution_options(**on_mysql(conn))
             for endpoint in ENDPOINTS:
                 yield duplicates(conn, endpoint)
                 yield quarantined(conn, endpoint)

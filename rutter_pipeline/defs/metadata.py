@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.rutter.timeutil import ms_to_iso
 from rutter_pipeline.sync import SyncSummary
-from rutter_pipeline.warehouse.tables import on_mysql, raw_table
+from rutter_pipeline.warehouse.tables import raw_table
 
 PREVIEW_ROWS = 5
 _PREVIEW_COLUMNS = 4
@@ -56,7 +56,7 @@ def preview(engine: sa.Engine, *, endpoint: Endpoint, connection_id: str) -> dg.
         .limit(PREVIEW_ROWS)
     )
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query, execution_options=on_mysql(conn)).mappings().all())
+        frame = pd.DataFrame(conn.execute(query).mappings().all())
     if frame.empty:
         return dg.MarkdownMetadataValue("_no rows_")
     return dg.MarkdownMetadataValue(frame.to_markdown(index=False))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
 from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
-from rutter_pipeline.warehouse.tables import connections, is_mysql, on_mysql
+from rutter_pipeline.warehouse.tables import connections, is_mysql
 
 
 def record_connections(
@@ -51,7 +51,7 @@ def record_connections(
         else:
             statement = postgresql.insert(connections).values(values).on_conflict_do_update(
                 index_elements=["id"], set_=changes)
-        conn.execute(statement, execution_options=on_mysql(conn))
+        conn.execute(statement)
 
 
 def _stored_time(conn: sa.Connection, moment: datetime) -> datetime:

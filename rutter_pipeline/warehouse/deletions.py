@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
 from rutter_pipeline.rutter.catalog import Endpoint
-from rutter_pipeline.warehouse.tables import is_mysql, on_mysql, raw_table
+from rutter_pipeline.warehouse.tables import is_mysql, raw_table
 
 
 def _as_stored(conn: sa.Connection, moment: datetime) -> datetime:
@@ -30,16 +30,13 @@ def _mark_one(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoint, conne
         conditions.append(sa.or_(version.is_(None), version <= deleted_at))
     result = conn.execute(
         sa.update(table).where(*conditions).values(_deleted_at=deleted_at, _synced_at=synced_at),
-        execution_options=on_mysql(conn),
     )
     return result.rowcount > 0
 
 
 def _insert_tombstone(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoint, connection_id: str,
                       object_id: str, deleted_at: datetime, synced_at: datetime) -> bool:
-    exists = conn.execute(
-        sa.select(table.c.id).where(table.c.id == object_id), execution_options=on_mysql(conn)
-    ).first()
+    exists = conn.execute(sa.select(table.c.id).where(table.c.id == object_id)).first()
     if exists is not None:
         return False
     values = {
@@ -57,7 +54,7 @@ def _insert_tombstone(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoin
         statement = insert.on_duplicate_key_update(id=insert.inserted.id)
     else:
         statement = postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=["id"])
-    conn.execute(statement, execution_options=on_mysql(conn))
+    conn.execute(statement)
     return True
 
 

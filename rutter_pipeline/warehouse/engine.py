@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
+from rutter_pipeline.warehouse.tables import SCHEMA
 
 #: Strict mode makes MySQL refuse values that do not fit (too long, out of range) instead of silently
 #: truncating them, so such rows reach the quarantine; UTC makes DATETIME columns mean UTC.
@@ -30,6 +31,8 @@ def warehouse_engine(url: str | None = None, *, data_dir: Path | None = None) ->
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name in ("mysql", "mariadb"):
         sa.event.listen(engine, "connect", _configure_mysql_session)
+        # MySQL has no schemas inside a database: the tables of schema `rutter` live in the database itself.
+        engine = engine.execution_options(schema_translate_map={SCHEMA: None})
     return engine
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.warehouse.rows import Rejected
-from rutter_pipeline.warehouse.tables import is_mysql, on_mysql, quarantine
+from rutter_pipeline.warehouse.tables import is_mysql, quarantine
 
 #: Longest reason stored; database error texts can quote a whole row.
 _MAX_REASON = 2000
@@ -78,6 +78,5 @@ def quarantine_rows(
             }
             for reject in records
         ],
-        execution_options=on_mysql(conn),
     )
     return len(rejects)

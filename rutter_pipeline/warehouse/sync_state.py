@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
-from rutter_pipeline.warehouse.tables import is_mysql, on_mysql, sync_state
+from rutter_pipeline.warehouse.tables import is_mysql, sync_state
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def read_watermark(conn: sa.Connection, *, connection_id: str, stream: str) -> i
     query = sa.select(sync_state.c.watermark_ms).where(
         sync_state.c.connection_id == connection_id, sync_state.c.stream == stream
     )
-    value = conn.execute(query, execution_options=on_mysql(conn)).scalar_one_or_none()
+    value = conn.execute(query).scalar_one_or_none()
     return None if value is None else int(value)
 
 
@@ -80,7 +80,7 @@ def write_watermark(
             .values(values)
             .on_conflict_do_update(index_elements=["connection_id", "stream"], set_=changes)
         )
-    conn.execute(statement, execution_options=on_mysql(conn))
+    conn.execute(statement)
 
 
 def read_state(conn: sa.Connection, *, connection_id: str | None = None) -> list[StreamState]:
@@ -88,7 +88,7 @@ def read_state(conn: sa.Connection, *, connection_id: str | None = None) -> list
     query = sa.select(sync_state).order_by(sync_state.c.connection_id, sync_state.c.stream)
     if connection_id is not None:
         query = query.where(sync_state.c.connection_id == connection_id)
-    rows = conn.execute(query, execution_options=on_mysql(conn)).all()
+    rows = conn.execute(query).all()
     return [
         StreamState(
             connection_id=row.connection_id,

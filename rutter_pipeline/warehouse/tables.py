@@ -1,7 +1,7 @@
 """The warehouse tables, built from the endpoint catalog: one raw table per endpoint, quarantine, sync state.
 
 PostgreSQL keeps them in schema `rutter`; MySQL has no schemas inside a database, so there the tables live in
-the connected database itself (`on_mysql` maps the schema away). The Alembic migrations create the same
+the connected database itself (`warehouse_engine` maps the schema away). The Alembic migrations create the same
 tables; a test compares the migrated database with this module so the two cannot drift apart.
 """
 
@@ -138,11 +138,6 @@ def is_mysql(conn: sa.Connection | sa.Engine) -> bool:
     return conn.dialect.name in ("mysql", "mariadb")
 
 
-def on_mysql(conn: sa.Connection) -> dict:
-    """Execution options that map schema `rutter` onto the connected database on MySQL (empty elsewhere)."""
-    return {"schema_translate_map": {SCHEMA: None}} if is_mysql(conn) else {}
-
-
 def count_rows(
     conn: sa.Connection, endpoint: Endpoint, *, connection_id: str | None = None, live_only: bool = True
 ) -> int:
@@ -163,4 +158,4 @@ def count_rows(
         query = query.where(table.c.connection_id == connection_id)
     if live_only:
         query = query.where(table.c._deleted_at.is_(None))
-    return int(conn.execute(query, execution_options=on_mysql(conn)).scalar_one())
+    return int(conn.execute(query).scalar_one())

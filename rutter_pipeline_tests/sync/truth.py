@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.sandbox import Sandbox
-from rutter_pipeline.warehouse.tables import on_mysql, raw_table
+from rutter_pipeline.warehouse.tables import raw_table
 
 
 def sanitized(value):
@@ -29,7 +29,7 @@ def stored_rows(engine: Engine, endpoint: Endpoint, connection_id: str, *, live:
     deleted = table.c._deleted_at.is_(None) if live else table.c._deleted_at.is_not(None)
     query = sa.select(table.c.id, table.c.data).where(table.c.connection_id == connection_id, deleted)
     with engine.connect() as db:
-        rows = db.execute(query, execution_options=on_mysql(db)).all()
+        rows = db.execute(query).all()
     return {row.id: row.data if isinstance(row.data, dict) else json.loads(row.data) for row in rows}
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.warehouse import schema
 from rutter_pipeline.warehouse.engine import warehouse_engine
-from rutter_pipeline.warehouse.tables import on_mysql, quarantine, raw_table
+from rutter_pipeline.warehouse.tables import quarantine, raw_table
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def stored(engine: sa.Engine, endpoint: Endpoint) -> dict[str, Any]:
     """Every row of an endpoint's table by id."""
     table = raw_table(endpoint)
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(table), execution_options=on_mysql(conn)).mappings().all()
+        rows = conn.execute(sa.select(table)).mappings().all()
     return {row["id"]: dict(row) for row in rows}
 
 
@@ -35,4 +35,4 @@ def quarantined(engine: sa.Engine) -> list[dict[str, Any]]:
     """Every quarantine row, oldest first."""
     with engine.connect() as conn:
         query = sa.select(quarantine).order_by(quarantine.c.id)
-        return [dict(row) for row in conn.execute(query, execution_options=on_mysql(conn)).mappings()]
+        return [dict(row) for row in conn.execute(query).mappings()]

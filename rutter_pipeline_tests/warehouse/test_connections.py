@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
 from rutter_pipeline.warehouse import schema, warehouse_engine
 from rutter_pipeline.warehouse.connections import record_connections
-from rutter_pipeline.warehouse.tables import connections, on_mysql
+from rutter_pipeline.warehouse.tables import connections
 
 SHOP = Connection(id="c-shop", access_token="tok-secret-1", platform="SHOPIFY", status="active", name="Shop",
                   created_at=datetime(2024, 1, 2, tzinfo=timezone.utc), updated_at=None)
@@ -22,7 +22,7 @@ def status(*, ready: bool) -> ConnectionStatus:
 
 def rows(engine: sa.Engine) -> list[sa.Row]:
     with engine.connect() as db:
-        return db.execute(sa.select(connections), execution_options=on_mysql(db)).all()
+        return db.execute(sa.select(connections)).all()
 
 
 def test_connections_are_recorded_and_refreshed_without_tokens(warehouse_url):
