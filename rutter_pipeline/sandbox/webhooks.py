@@ -1,4 +1,4 @@
-"""Signed webhook delivery, and the signature helpers a receiver can reuse.
+"""Signed webhook delivery from the sandbox (the signature helpers are the client's, `rutter.webhooks`).
 
 Rutter signs the raw body: `X-Rutter-Signature: sha256=<base64 HMAC-SHA256(body, client_secret)>`. Deliveries
 run on one background thread in the order events happen, each retried a few times with a growing pause.
@@ -6,9 +6,6 @@ run on one background thread in the order events happen, each retried a few time
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import queue
 import threading
 import time
@@ -17,20 +14,9 @@ from typing import Any
 import orjson
 import requests
 
-SIGNATURE_HEADER = "X-Rutter-Signature"
+from rutter_pipeline.rutter.webhooks import SIGNATURE_HEADER, sign, verify_signature
 
-
-def sign(body: bytes, secret: str) -> str:
-    """The `X-Rutter-Signature` value for a raw body: `sha256=<base64 HMAC-SHA256>`."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return "sha256=" + base64.b64encode(digest).decode()
-
-
-def verify_signature(body: bytes, signature: str | None, secret: str) -> bool:
-    """Whether `signature` (the header value) is the correct signature of `body` (constant-time compare)."""
-    if not signature:
-        return False
-    return hmac.compare_digest(sign(body, secret).encode(), signature.strip().encode())
+__all__ = ["SIGNATURE_HEADER", "WebhookSender", "sign", "verify_signature"]
 
 
 class WebhookSender:

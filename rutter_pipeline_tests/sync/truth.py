@@ -9,18 +9,8 @@ from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.sandbox import Sandbox
+from rutter_pipeline.warehouse.rows import strip_nuls
 from rutter_pipeline.warehouse.tables import raw_table
-
-
-def sanitized(value):
-    """The object as the loader stores it: NUL characters become U+FFFD."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, list):
-        return [sanitized(item) for item in value]
-    if isinstance(value, dict):
-        return {sanitized(key): sanitized(item) for key, item in value.items()}
-    return value
 
 
 def stored_rows(engine: Engine, endpoint: Endpoint, connection_id: str, *, live: bool = True) -> dict[str, dict]:
@@ -35,7 +25,7 @@ def stored_rows(engine: Engine, endpoint: Endpoint, connection_id: str, *, live:
 
 def assert_matches_truth(engine: Engine, sandbox: Sandbox, connection_id: str, endpoint: Endpoint) -> int:
     """The live rows equal the sandbox's live objects exactly; returns how many there are."""
-    truth = {obj["id"]: sanitized(obj) for obj in sandbox.truth(connection_id, endpoint.path)}
+    truth = {obj["id"]: strip_nuls(obj)[0] for obj in sandbox.truth(connection_id, endpoint.path)}
     stored = stored_rows(engine, endpoint, connection_id)
     missing = truth.keys() - stored.keys()
     extra = stored.keys() - truth.keys()
