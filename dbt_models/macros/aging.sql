@@ -9,3 +9,20 @@
         else 'over_90'
     end
 {%- endmacro %}
+
+{#- One row per connection: the open amount due in each aging bucket of `fct_invoices` or `fct_bills`, with the
+    count of open documents as `open_count_as`. -#}
+{% macro aging_buckets_by_connection(documents, open_count_as) -%}
+    select
+        connection_id,
+        max(as_of_date) as as_of_date,
+        count(*) filter (where is_open) as {{ open_count_as }},
+        coalesce(sum(amount_due) filter (where aging_bucket = 'current'), 0) as current_amount,
+        coalesce(sum(amount_due) filter (where aging_bucket = 'days_1_30'), 0) as days_1_30_amount,
+        coalesce(sum(amount_due) filter (where aging_bucket = 'days_31_60'), 0) as days_31_60_amount,
+        coalesce(sum(amount_due) filter (where aging_bucket = 'days_61_90'), 0) as days_61_90_amount,
+        coalesce(sum(amount_due) filter (where aging_bucket = 'over_90'), 0) as over_90_amount,
+        coalesce(sum(amount_due) filter (where is_open), 0) as total_outstanding
+    from {{ documents }}
+    group by 1
+{%- endmacro %}

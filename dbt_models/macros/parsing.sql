@@ -16,3 +16,9 @@
             then ({{ text_expr }})::timestamptz
     end
 {%- endmacro %}
+
+{#- Lists (line items, refunds, transactions, allocations) are JSON arrays, but a platform may send null or leave
+    the field out; such a document simply has no elements, instead of `jsonb_array_elements` failing the model. -#}
+{% macro rutter_array(jsonb_expr) -%}
+    case when jsonb_typeof({{ jsonb_expr }}) = 'array' then {{ jsonb_expr }} else '[]'::jsonb end
+{%- endmacro %}

@@ -18,12 +18,8 @@ unnested as (
         line.item,
         line.line_number
     from journal_entries
-    cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(journal_entries.line_items) = 'array' then journal_entries.line_items
-            else '[]'::jsonb
-        end
-    ) with ordinality as line (item, line_number)
+    cross join lateral jsonb_array_elements({{ rutter_array('journal_entries.line_items') }})
+        with ordinality as line (item, line_number)
 
 ),
 

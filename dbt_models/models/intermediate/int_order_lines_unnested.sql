@@ -16,9 +16,8 @@ unnested as (
         line.item,
         line.line_number
     from orders
-    cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(orders.line_items) = 'array' then orders.line_items else '[]'::jsonb end
-    ) with ordinality as line (item, line_number)
+    cross join lateral jsonb_array_elements({{ rutter_array('orders.line_items') }})
+        with ordinality as line (item, line_number)
 
 ),
 

@@ -24,9 +24,8 @@ refunds as (
         refund.body,
         refund.refund_number
     from orders
-    cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(orders.refunds) = 'array' then orders.refunds else '[]'::jsonb end
-    ) with ordinality as refund (body, refund_number)
+    cross join lateral jsonb_array_elements({{ rutter_array('orders.refunds') }})
+        with ordinality as refund (body, refund_number)
 
 ),
 
@@ -39,9 +38,7 @@ refund_lines as (
         {{ rutter_money("line.item->>'quantity'") }} as quantity,
         {{ rutter_money("line.item->>'amount'") }} as amount
     from refunds
-    cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(refunds.body->'line_items') = 'array' then refunds.body->'line_items' else '[]'::jsonb end
-    ) as line (item)
+    cross join lateral jsonb_array_elements({{ rutter_array("refunds.body->'line_items'") }}) as line (item)
 
 ),
 
@@ -83,9 +80,7 @@ refund_transactions as (
             order by {{ rutter_timestamp("txn.body->>'created_at'") }}, txn.body->>'id'
         ) as refund_number
     from orders
-    cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(orders.transactions) = 'array' then orders.transactions else '[]'::jsonb end
-    ) as txn (body)
+    cross join lateral jsonb_array_elements({{ rutter_array('orders.transactions') }}) as txn (body)
     where txn.body->>'type' = 'refund'
 
 ),

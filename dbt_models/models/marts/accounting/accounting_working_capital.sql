@@ -17,29 +17,15 @@ bills as (
 
 receivables as (
 
-    select
-        connection_id,
-        coalesce(sum(amount_due) filter (where is_open), 0) as accounts_receivable,
-        coalesce(sum(total_amount) filter (
-            where status not in ('void', 'draft', 'rejected')
-            and issue_date > as_of_date - 90 and issue_date <= as_of_date
-        ), 0) as invoiced_last_90_days
-    from invoices
-    group by 1
+    {{ open_and_issued_last_90_days(
+        'invoices', open_as='accounts_receivable', issued_as='invoiced_last_90_days'
+    ) }}
 
 ),
 
 payables as (
 
-    select
-        connection_id,
-        coalesce(sum(amount_due) filter (where is_open), 0) as accounts_payable,
-        coalesce(sum(total_amount) filter (
-            where status not in ('void', 'draft', 'rejected')
-            and issue_date > as_of_date - 90 and issue_date <= as_of_date
-        ), 0) as billed_last_90_days
-    from bills
-    group by 1
+    {{ open_and_issued_last_90_days('bills', open_as='accounts_payable', issued_as='billed_last_90_days') }}
 
 ),
 
