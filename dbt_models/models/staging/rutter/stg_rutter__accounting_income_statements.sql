@@ -1,19 +1,4 @@
-with
-
-source as (
-
-    select * from {{ source('rutter', 'accounting_income_statements') }}
-
-),
-
-renamed as (
-
-    select
-        id as income_statement_id,
-        connection_id,
-        platform_id,
-        (start_date at time zone 'utc')::date as start_date,
-        (end_date at time zone 'utc')::date as end_date,
+{% call statement_staging('accounting_income_statements', id_as='income_statement_id') %}
         accounting_standard,
         currency_code,
         gross_profit,
@@ -27,12 +12,4 @@ renamed as (
         data->'expenses' as expenses,
         data->'income' as income,
         data->'cost_of_sales' as cost_of_sales,
-        created_at,
-        updated_at,
-        _synced_at as synced_at
-    from source
-    where _deleted_at is null
-
-)
-
-select * from renamed
+{%- endcall %}
