@@ -160,6 +160,7 @@ def change_orders(server: str, connection_id: str, count: int) -> None:
 
 
 @pytest.mark.benchmark
+@pytest.mark.timeout(3600)
 def test_million_orders_end_to_end(postgres_url: str) -> None:  # noqa: F811 - the fixture
     engine = warehouse_engine(postgres_url)
     schema.upgrade(engine)

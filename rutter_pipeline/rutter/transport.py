@@ -6,7 +6,6 @@ Everything above this module deals in parsed JSON bodies and `RutterError`s; eve
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -20,6 +19,7 @@ from requests.structures import CaseInsensitiveDict
 
 from rutter_pipeline.rutter.auth import Credentials
 from rutter_pipeline.rutter.errors import RateLimited, RutterError, TransportError, error_from_response
+from rutter_pipeline.rutter.jsonbody import parse_body
 from rutter_pipeline.rutter.ratelimit import RateLimiter
 from rutter_pipeline.rutter.redact import protect_third_party_logs, redact_text, redact_url
 from rutter_pipeline.rutter.retry import RetryPolicy
@@ -150,7 +150,7 @@ class Transport:
             )
             return _Failure(error, response.headers)
         try:
-            body = json.loads(response.content)
+            body = parse_body(response.content)
         except (ValueError, UnicodeDecodeError):
             # Without a framing error a cut body still shows up here; asking again is the cure either way.
             error = TransportError(

@@ -6,12 +6,13 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from rutter_pipeline.rutter.catalog import Endpoint, WindowBy
+from rutter_pipeline.sync.prefetch import prefetched
 from rutter_pipeline.sync.summary import SyncSummary
 
 log = logging.getLogger("rutter_pipeline.sync")
 
 #: Objects per database transaction. Memory stays bounded by this, whatever the connection's size.
-DEFAULT_BATCH_SIZE = 5_000
+DEFAULT_BATCH_SIZE = 2_000
 
 #: How often (in pages) a long pull reports its progress.
 PROGRESS_EVERY_PAGES = 20
@@ -26,10 +27,11 @@ _MONTH_FIELD = {
 def batches(pages: Iterable, *, batch_size: int, summary: SyncSummary) -> Iterator[list[dict]]:
     """Group the objects of consecutive pages into lists of about `batch_size`, counting pages and objects.
 
-    At most one batch plus one page is held in memory.
+    Pages are fetched ahead on a background thread (`prefetched`); at most one batch plus three pages are held
+    in memory.
     """
     batch: list[dict] = []
-    for page in pages:
+    for page in prefetched(pages):
         summary.pages += 1
         summary.fetched += len(page.objects)
         batch.extend(page.objects)

@@ -40,7 +40,7 @@ def copy_buffer(rows: Sequence[Prepared]) -> io.StringIO:
     lines = []
     for row in rows:
         fields = [_copy_field(value) for value in row.values]
-        # json.dumps already escapes tabs and newlines, so only backslashes need COPY's escaping.
+        # JSON text has its tabs and newlines escaped already, so only backslashes need COPY's escaping.
         fields.append(row.data_json.replace("\\", "\\\\"))
         lines.append("\t".join(fields))
     lines.append("")
