@@ -7,12 +7,13 @@ import dagster as dg
 from rutter_pipeline.defs.assets import rutter_assets
 from rutter_pipeline.defs.checks import checks_job, rutter_checks
 from rutter_pipeline.defs.dbt import dbt_assets_defs, dbt_resource, refresh_marts_job, refresh_marts_sensor
-from rutter_pipeline.defs.incremental import incremental_job
+from rutter_pipeline.defs.incremental import incremental_jobs
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_month_partitions
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.defs.schedules import incremental_schedule
 from rutter_pipeline.defs.sensors import connection_sensor
+from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.settings import Settings
 
 
@@ -39,14 +40,16 @@ def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything Dagster shows for rutter-pipeline, configured by `settings`."""
-    grid = connection_month_partitions(settings.history_start)
-    backfills = list(backfill_jobs(grid).values())
-    incremental = incremental_job(grid)
+    grids = connection_month_partitions(settings.history_start)
+    backfills = list(backfill_jobs(grids).values())
+    incrementals = incremental_jobs(grids)
     return dg.Definitions(
-        assets=[*rutter_assets(grid), *dbt_assets_defs],
+        assets=[*rutter_assets(grids), *dbt_assets_defs],
         asset_checks=[rutter_checks(freshness_hours=settings.freshness_hours)],
-        jobs=[*backfills, incremental, checks_job(), refresh_marts_job],
-        schedules=[incremental_schedule(incremental, cron=settings.incremental_cron)],
-        sensors=[connection_sensor(grid, backfills), refresh_marts_sensor],
+        jobs=[*backfills, *incrementals.values(), checks_job(), refresh_marts_job],
+        schedules=[incremental_schedule(family, job=job, cron=settings.incremental_cron)
+                   for family, job in incrementals.items()],
+        # The families' grids share their months, which is all the sensor reads from a grid.
+        sensors=[connection_sensor(grids[Family.COMMERCE], backfills), refresh_marts_sensor],
         resources=resources(settings),
     )

@@ -15,7 +15,7 @@ import dagster as dg
 
 from rutter_pipeline import sync
 from rutter_pipeline.defs import metadata
-from rutter_pipeline.defs.partitions import ConnectionMonth, resolve
+from rutter_pipeline.defs.partitions import ConnectionMonth, FamilyGrids, resolve
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Endpoint, Family, WindowBy, endpoints_for
 from rutter_pipeline.rutter.connections import Connection
@@ -45,10 +45,10 @@ def group_name(family: Family) -> str:
 def description(endpoint: Endpoint) -> str:
     """The asset's description in the UI."""
     return (
-        f"Rutter `{endpoint.path}` copied into table `rutter.{endpoint.name}`, one partition per connection and "
-        f"month. {_WINDOWS[endpoint.window_by]} The first month also takes everything older and the current month "
-        "everything up to now. Incremental pulls are recorded on the month partitions they wrote, with metadata "
-        "`pull: incremental`."
+        f"Rutter `{endpoint.path}` copied into table `rutter.{endpoint.name}`, one partition per "
+        f"{endpoint.family.value} connection and month. {_WINDOWS[endpoint.window_by]} The first month also "
+        "takes everything older and the current month everything up to now. Incremental pulls are recorded on "
+        "the month partitions they wrote, with metadata `pull: incremental`."
     )
 
 
@@ -72,7 +72,7 @@ def family_assets(family: Family, *, partitions_def: dg.MultiPartitionsDefinitio
 
     Args:
         family: commerce or accounting.
-        partitions_def: the (connection, month) grid.
+        partitions_def: the family's (connection, month) grid.
     """
     endpoints = {asset_key(e): e for e in endpoints_for(family)}
 
@@ -111,6 +111,6 @@ def backfill_endpoint(endpoint: Endpoint, *, rutter: RutterResource, warehouse: 
     return dg.MaterializeResult(asset_key=asset_key(endpoint), metadata=figures)
 
 
-def rutter_assets(partitions_def: dg.MultiPartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """Every endpoint of the catalog as an asset, grouped by family."""
-    return [family_assets(family, partitions_def=partitions_def) for family in Family]
+def rutter_assets(grids: FamilyGrids) -> list[dg.AssetsDefinition]:
+    """Every endpoint of the catalog as an asset, grouped by family, each family on its own grid."""
+    return [family_assets(family, partitions_def=grids[family]) for family in Family]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from rutter_pipeline.defs.jobs import backfill_job_name, connection_tags
-from rutter_pipeline.defs.partitions import CONNECTION, MONTH, partition_key
+from rutter_pipeline.defs.partitions import CONNECTION, MONTH, families_of, partition_key
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.connections import Connection
 
@@ -55,11 +55,6 @@ class MissingMonth:
         )
 
 
-def families_of(connection: Connection) -> tuple[Family, ...]:
-    """The families to backfill: the platform's, or both for a platform this project does not know."""
-    return tuple(Family) if connection.family is None else (connection.family,)
-
-
 def missing_months(
     instance: dg.DagsterInstance, *, connection: Connection, months: list[str]
 ) -> list[MissingMonth]:
@@ -78,6 +73,7 @@ def missing_months(
 
 
 def _runs_by_month(instance: dg.DagsterInstance, *, job_name: str, connection_id: str) -> tuple[set[str], Counter]:
+    # Both families' grids name their connection dimension `connection`, so the tag is the same for either job.
     records = instance.get_run_records(
         filters=dg.RunsFilter(job_name=job_name, tags={f"dagster/partition/{CONNECTION}": connection_id})
     )

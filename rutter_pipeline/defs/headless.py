@@ -24,10 +24,10 @@ from rutter_pipeline.defs import build_definitions
 from rutter_pipeline.defs.backfills import missing_months
 from rutter_pipeline.defs.checks import CHECKS_JOB
 from rutter_pipeline.defs.dbt import refresh_marts_job
-from rutter_pipeline.defs.incremental import INCREMENTAL_JOB
+from rutter_pipeline.defs.incremental import incremental_job_name
 from rutter_pipeline.defs.jobs import connection_tags
-from rutter_pipeline.defs.partitions import CONNECTION, month_keys
-from rutter_pipeline.defs.sensors import ConnectionReport, survey
+from rutter_pipeline.defs.partitions import families_of, month_keys
+from rutter_pipeline.defs.sensors import ConnectionReport, apply_partition_requests, partition_requests, survey
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.settings import Settings
@@ -103,7 +103,7 @@ def sync_everything(
     # Keep storage connections open between runs instead of opening one per event (Dagster's default).
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
     report = SyncReport(connections=survey(client, engine=engine))
-    _register(instance, report.connections)
+    apply_partition_requests(instance, partition_requests(instance, report.connections))
     months = month_keys(_grid(defs))
     ready = report.connections.ready
     if workers > 1 and len(ready) > 1:
@@ -128,16 +128,17 @@ def sync_everything(
 
 def sync_connection(defs: dg.Definitions, instance: dg.DagsterInstance, *, connection: Connection,
                     months: list[str], progress: Callable[[RunFigures], None]) -> list[RunFigures]:
-    """Backfill a connection's missing months, then pull its changes; one run after another."""
+    """Backfill a connection's missing months, then pull its changes (per family); one run after another."""
     runs = []
     for missing in missing_months(instance, connection=connection, months=months):
         request = missing.run_request()
         runs.append(_execute(defs, instance, job_name=missing.job_name, connection_id=connection.id,
                              partition=request.partition_key, tags=request.tags))
         progress(runs[-1])
-    runs.append(_execute(defs, instance, job_name=INCREMENTAL_JOB, connection_id=connection.id,
-                         partition=connection.id, tags=connection_tags(connection.id, pull="incremental")))
-    progress(runs[-1])
+    for family in families_of(connection):
+        runs.append(_execute(defs, instance, job_name=incremental_job_name(family), connection_id=connection.id,
+                             partition=connection.id, tags=connection_tags(connection.id, pull="incremental")))
+        progress(runs[-1])
     return runs
 
 
@@ -150,17 +151,8 @@ def _sync_connection_in_worker(connection: Connection, *, months: list[str],
         return sync_connection(defs, instance, connection=connection, months=months, progress=progress)
 
 
-def _register(instance: dg.DagsterInstance, connections: ConnectionReport) -> None:
-    registered = set(instance.get_dynamic_partitions(CONNECTION))
-    new = sorted({c.id for c in connections.ready} - registered)
-    listed = {c.id for c in connections.ready} | set(connections.waiting) | set(connections.broken)
-    if new:
-        instance.add_dynamic_partitions(CONNECTION, new)
-    for gone in sorted(registered - listed):
-        instance.delete_dynamic_partition(CONNECTION, gone)
-
-
 def _grid(defs: dg.Definitions) -> dg.MultiPartitionsDefinition:
+    # Any Rutter asset's grid will do: the families' grids share their months.
     for asset in defs.resolve_all_asset_specs():
         if isinstance(asset.partitions_def, dg.MultiPartitionsDefinition):
             return asset.partitions_def

@@ -1,7 +1,12 @@
-"""The incremental job: pull what changed for one connection, then apply the deletions Rutter reports.
+"""The incremental jobs: pull what changed for one connection, then apply the deletions Rutter reports.
 
-This is an op job rather than a materialization of the asset partitions, because an incremental pull does not
-rebuild any partition: it merges the objects changed since the watermark, wherever they belong. It records an
+There is one job per family (`commerce_incremental_sync`, `accounting_incremental_sync`), partitioned by that
+family's connections, so a job lists only connections it can pull; a connection of a platform this project does
+not know is in both and gets both runs. Only the accounting job applies deletions: Rutter reports commerce
+deletions through webhooks alone.
+
+These are op jobs rather than materializations of the asset partitions, because an incremental pull does not
+rebuild any partition: it merges the objects changed since the watermark, wherever they belong. A job records an
 `AssetMaterialization` for exactly the (connection, month) partitions whose rows it wrote (the sync engine's
 `months_touched`), with metadata `pull: incremental`, so each partition shows truthfully when its rows were
 last written and by which kind of run.
@@ -15,17 +20,16 @@ from rutter_pipeline import sync
 from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import PULL_TAG
 from rutter_pipeline.defs.metadata import summary_metadata
-from rutter_pipeline.defs.partitions import connection_partitions, month_keys, partition_key
+from rutter_pipeline.defs.partitions import FamilyGrids, connection_partitions, month_keys, partition_key
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
-from rutter_pipeline.rutter.catalog import ENDPOINTS, Endpoint, WindowBy, endpoints_for
-from rutter_pipeline.rutter.connections import Connection
+from rutter_pipeline.rutter.catalog import Endpoint, Family, WindowBy, endpoints_for
 
-INCREMENTAL_JOB = "incremental_sync"
+INCREMENTAL_SUFFIX = "_incremental_sync"
 
 
-def endpoints_of(connection: Connection) -> tuple[Endpoint, ...]:
-    """The endpoints to pull for a connection: its family's, or all of them for an unknown platform."""
-    return ENDPOINTS if connection.family is None else endpoints_for(connection.family)
+def incremental_job_name(family: Family) -> str:
+    """`commerce_incremental_sync` or `accounting_incremental_sync`."""
+    return f"{family.value}{INCREMENTAL_SUFFIX}"
 
 
 def partitions_written(summary: sync.SyncSummary, *, endpoint: Endpoint, months: list[str]) -> list[str]:
@@ -41,20 +45,20 @@ def partitions_written(summary: sync.SyncSummary, *, endpoint: Endpoint, months:
     return sorted({min(max(month, months[0]), months[-1]) for month in summary.months_touched})
 
 
-def incremental_job(partitions_def: dg.MultiPartitionsDefinition) -> dg.JobDefinition:
-    """The job that pulls one connection's changes and deletions; partitioned by connection.
+def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.JobDefinition:
+    """The job that pulls one connection's changes to a family's endpoints; partitioned by the family's connections.
 
     Args:
-        partitions_def: the (connection, month) grid of the Rutter assets, whose month partitions the pull's
+        family: commerce or accounting.
+        partitions_def: the family's (connection, month) grid, whose month partitions the pull's
             materializations are recorded on.
     """
-
-    @dg.op(out=dg.Out(dg.Nothing))
+    @dg.op(name=f"pull_{family.value}_changes", out=dg.Out(dg.Nothing))
     def pull_changes(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:
         """Pull every endpoint's changes since its watermark for the run's connection."""
         connection = rutter.connection(context.partition_key)
         months = month_keys(partitions_def)
-        for endpoint in endpoints_of(connection):
+        for endpoint in endpoints_for(family):
             summary = sync.incremental(client=rutter.client, engine=warehouse.engine, connection=connection,
                                        endpoint=endpoint)
             context.log.info(f"incremental {endpoint.path}: {summary.as_dict()}")
@@ -64,24 +68,32 @@ def incremental_job(partitions_def: dg.MultiPartitionsDefinition) -> dg.JobDefin
 
     @dg.op(ins={"after": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
     def apply_deletions(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:
-        """Mark the objects Rutter reports as deleted since the last pass (accounting connections)."""
+        """Mark the objects Rutter reports as deleted since the last pass."""
         connection = rutter.connection(context.partition_key)
         summary = sync.apply_deletes(client=rutter.client, engine=warehouse.engine, connection=connection)
         context.log.info(f"deletions: {summary.as_dict()}")
 
     @dg.job(
-        name=INCREMENTAL_JOB,
-        partitions_def=connection_partitions,
+        name=incremental_job_name(family),
+        partitions_def=connection_partitions(family),
         executor_def=dg.in_process_executor,
         tags={PULL_TAG: "incremental"},
-        description="Pull the changes and deletions of one connection since its watermarks.",
+        description=f"Pull the changes of one {family.value} connection since its watermarks"
+        + (", then its deletions." if family is Family.ACCOUNTING else "; deletions arrive by webhook."),
     )
     def _incremental() -> None:
-        apply_deletions(after=pull_changes())
+        # Commerce deletions are reported only through webhooks, so the commerce job has no deletions step.
+        if family is Family.ACCOUNTING:
+            apply_deletions(after=pull_changes())
+        else:
+            pull_changes()
 
     return _incremental
 
 
+def incremental_jobs(grids: FamilyGrids) -> dict[Family, dg.JobDefinition]:
+    """The incremental job of each family."""
+    return {family: incremental_job(family, partitions_def=grids[family]) for family in Family}
 def _materialization(summary: sync.SyncSummary, *, endpoint: Endpoint, connection_id: str,
                      month: str) -> dg.AssetMaterialization:
     figures = summary_metadata(summary, pull="incremental")

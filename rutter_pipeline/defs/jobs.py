@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 
 from rutter_pipeline.defs.assets import group_name
+from rutter_pipeline.defs.partitions import FamilyGrids
 from rutter_pipeline.rutter.catalog import Family
 
 PULL_TAG = "rutter/pull"
@@ -20,7 +21,7 @@ def backfill_job_name(family: Family) -> str:
 
 
 def backfill_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.UnresolvedAssetJobDefinition:
-    """The job that backfills every asset of one family for one (connection, month) partition."""
+    """The job that backfills every asset of one family for one (connection, month) partition of its grid."""
     return dg.define_asset_job(
         name=backfill_job_name(family),
         selection=dg.AssetSelection.groups(group_name(family)).without_checks(),
@@ -31,9 +32,9 @@ def backfill_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinition
     )
 
 
-def backfill_jobs(partitions_def: dg.MultiPartitionsDefinition) -> dict[Family, dg.UnresolvedAssetJobDefinition]:
-    """The backfill job of each family."""
-    return {family: backfill_job(family, partitions_def=partitions_def) for family in Family}
+def backfill_jobs(grids: FamilyGrids) -> dict[Family, dg.UnresolvedAssetJobDefinition]:
+    """The backfill job of each family, on the family's grid."""
+    return {family: backfill_job(family, partitions_def=grids[family]) for family in Family}
 
 
 def connection_tags(connection_id: str, *, pull: str) -> dict[str, str]:

@@ -1,9 +1,13 @@
 """Partitions: one per Rutter connection and calendar month.
 
 Connections come and go, so they are a dynamic dimension that the connection sensor (or `rutter-pipeline
-sync`) fills; months are a monthly time dimension from the configured history start up to and including the
-current month. The first month also takes everything older, the current month everything up to now, so the
-partitions of one connection together cover all of its data exactly once.
+sync`) fills. Each family has its own set of connections (`commerce_connections`, `accounting_connections`), so
+an asset lists only the connections that can fill it: a QuickBooks connection never shows up as a forever
+missing partition of `rutter/commerce/orders`. The dimension is called `connection` in both, which keeps the
+run tag `dagster/partition/connection` the same for every run. Months are a monthly time dimension from the
+configured history start up to and including the current month. The first month also takes everything
+older, the current month everything up to now, so the partitions of one connection together cover all of its
+data exactly once.
 """
 
 from __future__ import annotations
@@ -13,13 +17,31 @@ from datetime import date, datetime, timezone
 
 import dagster as dg
 
+from rutter_pipeline.rutter.catalog import Family
+from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.timeutil import Window, to_ms
 
 CONNECTION = "connection"
 MONTH = "month"
 MONTH_FORMAT = "%Y-%m"
 
-connection_partitions = dg.DynamicPartitionsDefinition(name=CONNECTION)
+#: The (connection, month) grid of each family's assets.
+FamilyGrids = dict[Family, dg.MultiPartitionsDefinition]
+
+
+def connection_set(family: Family) -> str:
+    """The name of a family's dynamic partitions: `commerce_connections` or `accounting_connections`."""
+    return f"{family.value}_connections"
+
+
+def connection_partitions(family: Family) -> dg.DynamicPartitionsDefinition:
+    """The connections whose data a family's assets hold."""
+    return dg.DynamicPartitionsDefinition(name=connection_set(family))
+
+
+def families_of(connection: Connection) -> tuple[Family, ...]:
+    """The families a connection fills: its platform's, or both for a platform this project does not know."""
+    return tuple(Family) if connection.family is None else (connection.family,)
 
 
 def month_partitions(history_start: date) -> dg.TimeWindowPartitionsDefinition:
@@ -33,11 +55,13 @@ def month_partitions(history_start: date) -> dg.TimeWindowPartitionsDefinition:
     )
 
 
-def connection_month_partitions(history_start: date) -> dg.MultiPartitionsDefinition:
-    """The (connection, month) grid every Rutter asset is partitioned by."""
-    return dg.MultiPartitionsDefinition(
-        {CONNECTION: connection_partitions, MONTH: month_partitions(history_start)}
-    )
+def connection_month_partitions(history_start: date) -> FamilyGrids:
+    """The (connection, month) grid of each family: its own connections, the same months."""
+    months = month_partitions(history_start)
+    return {
+        family: dg.MultiPartitionsDefinition({CONNECTION: connection_partitions(family), MONTH: months})
+        for family in Family
+    }
 
 
 @dataclass(frozen=True)

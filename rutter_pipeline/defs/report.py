@@ -8,7 +8,7 @@ from collections import defaultdict
 from tabulate import tabulate
 
 from rutter_pipeline.defs.headless import REFRESH_MARTS_JOB, RunFigures, SyncReport
-from rutter_pipeline.defs.incremental import INCREMENTAL_JOB
+from rutter_pipeline.defs.incremental import INCREMENTAL_SUFFIX
 
 
 def print_progress(run: RunFigures) -> None:
@@ -46,6 +46,11 @@ def is_backfill(run: RunFigures) -> bool:
     return run.job.endswith("_backfill")
 
 
+def is_incremental(run: RunFigures) -> bool:
+    """Whether the run is an incremental pull (of either family)."""
+    return run.job.endswith(INCREMENTAL_SUFFIX)
+
+
 def _rows(report: SyncReport) -> list[dict[str, object]]:
     by_connection: dict[str, list[RunFigures]] = defaultdict(list)
     for run in report.runs:
@@ -61,7 +66,7 @@ def _rows(report: SyncReport) -> list[dict[str, object]]:
             "months backfilled": sum(run.success for run in backfills),
             "rows fetched": sum(run.fetched for run in runs),
             "rows written": sum(run.written for run in runs),
-            "incremental": "ok" if all(r.success for r in runs if r.job == INCREMENTAL_JOB) else "failed",
+            "incremental": "ok" if all(r.success for r in runs if is_incremental(r)) else "failed",
             "failed runs": sum(not run.success for run in runs),
             "seconds": round(sum(run.run_seconds for run in runs), 1),
         })

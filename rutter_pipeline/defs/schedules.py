@@ -1,14 +1,17 @@
-"""The incremental schedule: on the configured cron, one incremental run per registered, usable connection."""
+"""The incremental schedules: on the configured cron, one incremental run per registered, usable connection.
+
+A schedule starts runs of one job, so each family's incremental job has its own schedule on the same cron; a
+connection of an unknown platform is registered for both families and gets a run from each.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from rutter_pipeline.defs.jobs import connection_tags
-from rutter_pipeline.defs.partitions import CONNECTION
+from rutter_pipeline.defs.partitions import connection_set
 from rutter_pipeline.defs.resources import RutterResource
-
-SCHEDULE_NAME = "incremental_sync_schedule"
+from rutter_pipeline.rutter.catalog import Family
 
 #: `/connections` statuses whose data cannot be read; their incremental runs would only fail.
 UNUSABLE_STATUSES = frozenset({"not_ready", "needs_reauth", "disabled"})
@@ -18,7 +21,7 @@ def incremental_requests(*, registered: set[str], listed: dict[str, str | None],
     """One run request per connection that is registered as a partition and listed as usable by Rutter.
 
     Args:
-        registered: connection ids registered as `connection` partitions (by the sensor or `sync`).
+        registered: connection ids registered as the family's `connection` partitions (by the sensor or `sync`).
         listed: the connections Rutter lists now, id → status.
         tick: identifies the schedule tick, so each tick requests each connection once.
     """
@@ -33,25 +36,36 @@ def incremental_requests(*, registered: set[str], listed: dict[str, str | None],
     ]
 
 
-def incremental_schedule(job: dg.JobDefinition, *, cron: str) -> dg.ScheduleDefinition:
-    """The schedule that requests incremental runs on `cron` (RUTTER_INCREMENTAL_CRON)."""
+def schedule_name(family: Family) -> str:
+    """`commerce_incremental_sync_schedule` or `accounting_incremental_sync_schedule`."""
+    return f"{family.value}_incremental_sync_schedule"
+
+
+def incremental_schedule(family: Family, *, job: dg.JobDefinition, cron: str) -> dg.ScheduleDefinition:
+    """The schedule that requests a family's incremental runs on `cron` (RUTTER_INCREMENTAL_CRON).
+
+    Args:
+        family: whose registered connections get runs.
+        job: the family's incremental job.
+        cron: when, in UTC.
+    """
 
     @dg.schedule(
-        name=SCHEDULE_NAME,
+        name=schedule_name(family),
         job=job,
         cron_schedule=cron,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Pull changes and deletions of every ready connection.",
+        description=f"Pull the changes of every ready {family.value} connection.",
     )
     def _schedule(context, rutter: RutterResource):
-        registered = set(context.instance.get_dynamic_partitions(CONNECTION))
+        registered = set(context.instance.get_dynamic_partitions(connection_set(family)))
         listed = {c.id: c.status for c in rutter.client.list_connections()}
         requests = incremental_requests(
             registered=registered, listed=listed, tick=context.scheduled_execution_time.isoformat()
         )
         if not requests:
-            return dg.SkipReason(f"no usable registered connection ({len(registered)} registered)")
+            return dg.SkipReason(f"no usable registered {family.value} connection ({len(registered)} registered)")
         return requests
 
     return _schedule

@@ -1,10 +1,11 @@
 """The connection sensor: registers ready connections as partitions and requests their backfills.
 
-Every tick lists the organisation's connections. A ready connection becomes a `connection` partition and gets
-one backfill run per month not loaded yet (one run per (connection, month) with its family's job). A connection
-that is not ready yet is looked at again on the next tick; one that needs re-authentication or is disabled is
-reported in the tick's log and cursor and skipped without holding up the others. A connection Rutter no
-longer lists loses its partition, so nothing schedules it any more; its rows stay in the warehouse.
+Every tick lists the organisation's connections. A ready connection becomes a `connection` partition of its
+family's assets (of both families when its platform is unknown) and gets one backfill run per month not loaded
+yet (one run per (connection, month) with its family's job). A connection that is not ready yet is looked at
+again on the next tick; one that needs re-authentication or is disabled is reported in the tick's log and
+cursor and skipped without holding up the others. A connection Rutter no longer lists loses its partitions,
+so nothing schedules it any more; its rows stay in the warehouse.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs.backfills import missing_months
-from rutter_pipeline.defs.partitions import CONNECTION, month_keys
+from rutter_pipeline.defs.partitions import connection_set, families_of, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
+from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
 from rutter_pipeline.rutter.errors import RutterError
 from rutter_pipeline.warehouse.connections import record_connections
 
 SENSOR_NAME = "rutter_connections"
+
+PartitionsRequest = dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest
 
 
 @dataclass
@@ -80,11 +84,41 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None) -> Connecti
     return report
 
 
+def partition_requests(instance: dg.DagsterInstance, report: ConnectionReport) -> list[PartitionsRequest]:
+    """The changes that bring each family's connection partitions in step with what Rutter lists.
+
+    A ready connection is added to the partitions of each family it fills; a registered connection that Rutter
+    no longer lists at all is removed (one that is only waiting or broken keeps its partition and its history).
+    """
+    listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken)
+    requests: list[PartitionsRequest] = []
+    for family in Family:
+        name = connection_set(family)
+        registered = set(instance.get_dynamic_partitions(name))
+        new = sorted({c.id for c in report.ready if family in families_of(c)} - registered)
+        gone = sorted(registered - listed)
+        if new:
+            requests.append(dg.AddDynamicPartitionsRequest(name, new))
+        if gone:
+            requests.append(dg.DeleteDynamicPartitionsRequest(name, gone))
+    return requests
+
+
+def apply_partition_requests(instance: dg.DagsterInstance, requests: list[PartitionsRequest]) -> None:
+    """Apply partition changes directly, as the daemon does with a sensor's (for runs without a daemon)."""
+    for request in requests:
+        if isinstance(request, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        else:
+            for key in request.partition_keys:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+
+
 def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) -> dg.SensorDefinition:
-    """The sensor that keeps the `connection` partitions in step with Rutter and requests backfills.
+    """The sensor that keeps the families' `connection` partitions in step with Rutter and requests backfills.
 
     Args:
-        partitions_def: the (connection, month) grid of the Rutter assets.
+        partitions_def: a (connection, month) grid of the Rutter assets (the families share their months).
         jobs: the family backfill jobs the sensor requests runs of.
     """
 
@@ -97,10 +131,6 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) 
     )
     def _sensor(context, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
         report = survey(rutter.client, engine=warehouse.engine)
-        registered = set(context.instance.get_dynamic_partitions(CONNECTION))
-        listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken)
-        new = sorted({c.id for c in report.ready} - registered)
-        gone = sorted(registered - listed)
         months = month_keys(partitions_def)
         requests = [
             missing.run_request()
@@ -109,15 +139,14 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) 
         ]
         for connection_id, why in {**report.waiting, **report.broken}.items():
             context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) skipped: {why}")
-        partition_requests = []
-        if new:
-            partition_requests.append(dg.AddDynamicPartitionsRequest(CONNECTION, new))
-        if gone:
-            context.log.info(f"connections no longer listed by Rutter, partitions removed: {gone}")
-            partition_requests.append(dg.DeleteDynamicPartitionsRequest(CONNECTION, gone))
+        partition_changes = partition_requests(context.instance, report)
+        for change in partition_changes:
+            if isinstance(change, dg.DeleteDynamicPartitionsRequest):
+                context.log.info(f"connections no longer listed by Rutter, removed from "
+                                 f"{change.partitions_def_name}: {list(change.partition_keys)}")
         return dg.SensorResult(
             run_requests=requests,
-            dynamic_partitions_requests=partition_requests,
+            dynamic_partitions_requests=partition_changes,
             cursor=report.as_cursor(),
             skip_reason=None if requests else _skip_reason(report),
         )

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import dagster as dg
 import pytest
 
-from rutter_pipeline.defs.partitions import connection_month_partitions
+from rutter_pipeline.defs.partitions import FamilyGrids, connection_month_partitions
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 
@@ -36,8 +36,8 @@ def small_sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def grid() -> dg.MultiPartitionsDefinition:
-    """Three month partitions: the first one also takes the sandbox's older history."""
+def grids() -> FamilyGrids:
+    """Each family's grid of three month partitions: the first one also takes the sandbox's older history."""
     return connection_month_partitions(_months_back(2))
 
 

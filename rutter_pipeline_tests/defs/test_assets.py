@@ -7,19 +7,19 @@ import sqlalchemy as sa
 
 from rutter_pipeline.defs.assets import asset_key, family_assets
 from rutter_pipeline.defs.incremental import incremental_job
-from rutter_pipeline.defs.partitions import CONNECTION, month_keys, partition_key
+from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
 from rutter_pipeline.rutter.catalog import Family, Kind, endpoints_for
 from rutter_pipeline.warehouse.rows import strip_nuls
 from rutter_pipeline.warehouse.tables import raw_table
 
 
-def materialize_months(*, family, grid, connection_id, instance, rutter, warehouse) -> list[dg.ExecuteInProcessResult]:
-    instance.add_dynamic_partitions(CONNECTION, [connection_id])
-    assets = family_assets(family, partitions_def=grid)
+def materialize_months(*, family, grids, connection_id, instance, rutter, warehouse) -> list[dg.ExecuteInProcessResult]:
+    instance.add_dynamic_partitions(connection_set(family), [connection_id])
+    assets = family_assets(family, partitions_def=grids[family])
     return [
         dg.materialize([assets], partition_key=partition_key(connection_id, month), instance=instance,
                        resources={"rutter": rutter, "warehouse": warehouse})
-        for month in month_keys(grid)
+        for month in month_keys(grids[family])
     ]
 
 
@@ -31,10 +31,10 @@ def stored_rows(warehouse, endpoint, connection_id) -> dict[str, dict]:
         return {row.id: row.data for row in rows}
 
 
-def test_backfilled_months_equal_the_sandbox(small_sandbox, grid, instance, rutter, warehouse) -> None:
+def test_backfilled_months_equal_the_sandbox(small_sandbox, grids, instance, rutter, warehouse) -> None:
     for platform, family in (("SHOPIFY", Family.COMMERCE), ("QUICKBOOKS", Family.ACCOUNTING)):
         connection_id = small_sandbox.connection_id(platform)
-        results = materialize_months(family=family, grid=grid, connection_id=connection_id, instance=instance,
+        results = materialize_months(family=family, grids=grids, connection_id=connection_id, instance=instance,
                                      rutter=rutter, warehouse=warehouse)
         assert all(result.success for result in results)
         for endpoint in endpoints_for(family):
@@ -46,9 +46,10 @@ def test_backfilled_months_equal_the_sandbox(small_sandbox, grid, instance, rutt
             assert stored_rows(warehouse, endpoint, connection_id) == truth, endpoint.path
 
 
-def test_materializations_say_what_the_backfill_did(small_sandbox, grid, instance, rutter, warehouse) -> None:
+def test_materializations_say_what_the_backfill_did(small_sandbox, grids, instance, rutter, warehouse) -> None:
     connection_id = small_sandbox.connection_id("SHOPIFY")
-    materialize_months(family=Family.COMMERCE, grid=grid, connection_id=connection_id, instance=instance,
+    grid = grids[Family.COMMERCE]
+    materialize_months(family=Family.COMMERCE, grids=grids, connection_id=connection_id, instance=instance,
                        rutter=rutter, warehouse=warehouse)
     orders = asset_key(endpoints_for(Family.COMMERCE)[0])
     latest = instance.get_latest_materialization_event(orders).asset_materialization
@@ -65,40 +66,49 @@ def test_materializations_say_what_the_backfill_did(small_sandbox, grid, instanc
     assert total == len(list(small_sandbox.truth(connection_id, "/orders")))
 
 
-def test_other_familys_endpoints_are_not_applicable(small_sandbox, grid, instance, rutter, warehouse) -> None:
+def test_other_familys_endpoints_are_not_applicable(small_sandbox, grids, instance, rutter, warehouse) -> None:
+    # A connection of an unknown platform is in both families' partitions; the family it does not serve
+    # succeeds with "not applicable". A commerce connection put there by hand stands in for it.
     connection_id = small_sandbox.connection_id("SHOPIFY")
-    instance.add_dynamic_partitions(CONNECTION, [connection_id])
+    instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), [connection_id])
+    grid = grids[Family.ACCOUNTING]
     result = dg.materialize([family_assets(Family.ACCOUNTING, partitions_def=grid)],
                             partition_key=partition_key(connection_id, month_keys(grid)[-1]), instance=instance,
                             resources={"rutter": rutter, "warehouse": warehouse})
     assert result.success
-    statuses = {m.metadata["status"].value for m in result.asset_materializations_for_node("rutter_accounting_backfill")}
+    materialized = result.asset_materializations_for_node("rutter_accounting_backfill")
+    statuses = {m.metadata["status"].value for m in materialized}
     assert statuses == {"not applicable"}
 
 
-def test_incremental_job_records_the_months_it_wrote(small_sandbox, grid, instance, rutter, warehouse) -> None:
+def test_incremental_jobs_record_the_months_they_wrote(small_sandbox, grids, instance, rutter, warehouse) -> None:
     shop = small_sandbox.connection_id("SHOPIFY")
     books = small_sandbox.connection_id("QUICKBOOKS")
-    materialize_months(family=Family.COMMERCE, grid=grid, connection_id=shop, instance=instance, rutter=rutter,
+    materialize_months(family=Family.COMMERCE, grids=grids, connection_id=shop, instance=instance, rutter=rutter,
                        warehouse=warehouse)
-    materialize_months(family=Family.ACCOUNTING, grid=grid, connection_id=books, instance=instance, rutter=rutter,
+    materialize_months(family=Family.ACCOUNTING, grids=grids, connection_id=books, instance=instance, rutter=rutter,
                        warehouse=warehouse)
-    order = next(o for o in small_sandbox.truth(shop, "/orders") if o["created_at"][:7] == month_keys(grid)[1])
+    months = month_keys(grids[Family.COMMERCE])
+    order = next(o for o in small_sandbox.truth(shop, "/orders") if o["created_at"][:7] == months[1])
     small_sandbox.update(shop, "/orders", order["id"], {"note": "changed after the backfill"})
     invoice = next(iter(small_sandbox.truth(books, "/accounting/invoices")))
     small_sandbox.delete(books, "/accounting/invoices", invoice["id"])
 
-    job = incremental_job(grid)
     resources = {"rutter": rutter, "warehouse": warehouse}
-    shop_run = job.execute_in_process(instance=instance, partition_key=shop, resources=resources)
-    books_run = job.execute_in_process(instance=instance, partition_key=books, resources=resources)
+    shop_run = incremental_job(Family.COMMERCE, partitions_def=grids[Family.COMMERCE]).execute_in_process(
+        instance=instance, partition_key=shop, resources=resources)
+    books_run = incremental_job(Family.ACCOUNTING, partitions_def=grids[Family.ACCOUNTING]).execute_in_process(
+        instance=instance, partition_key=books, resources=resources)
     assert shop_run.success and books_run.success
+    assert shop_run.dagster_run.job_name == "commerce_incremental_sync"
+    assert books_run.dagster_run.job_name == "accounting_incremental_sync"
 
     written = [(e.asset_key.to_user_string(), e.partition) for e in shop_run.asset_materializations_for_node(
-        "pull_changes")]
-    assert ("rutter/commerce/orders", str(partition_key(shop, month_keys(grid)[1]))) in written
+        "pull_commerce_changes")]
+    assert ("rutter/commerce/orders", str(partition_key(shop, months[1]))) in written
+    assert all(key.startswith("rutter/commerce/") for key, _ in written)
     assert all(e.metadata["pull"].value == "incremental"
-               for e in shop_run.asset_materializations_for_node("pull_changes"))
+               for e in shop_run.asset_materializations_for_node("pull_commerce_changes"))
     assert shop_run.dagster_run.tags["rutter/pull"] == "incremental"
 
     orders = stored_rows(warehouse, endpoints_for(Family.COMMERCE)[0], shop)

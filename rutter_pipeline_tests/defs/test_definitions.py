@@ -36,7 +36,7 @@ def describe(defs: dg.Definitions) -> dict:
         "assets": assets,
         "checks": sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys),
         "jobs": {
-            job.name: {"partitioned": job.partitions_def is not None, "tags": dict(sorted(job.tags.items()))}
+            job.name: {"partitions": _partitions(job.partitions_def), "tags": dict(sorted(job.tags.items()))}
             for job in sorted(repo.get_all_jobs(), key=lambda j: j.name)
             if not job.name.startswith("__")
         },
@@ -79,6 +79,17 @@ def test_one_asset_per_catalog_endpoint() -> None:
     assert rutter_keys == {f"rutter/{e.family.value}/{e.object_name}" for e in ENDPOINTS}
     assert shape["assets"]["rutter/accounting/invoices"]["group"] == "rutter_accounting"
     assert shape["assets"]["rutter/commerce/orders"]["kinds"] == ["postgres", "rutter"]
+
+
+def test_each_familys_assets_and_jobs_list_only_its_connections() -> None:
+    shape = describe(snapshot_defs())
+    for key, asset in shape["assets"].items():
+        if key.startswith("rutter/"):
+            family = key.split("/")[1]
+            assert asset["partitions"]["connection"] == f"dynamic:{family}_connections", key
+    for family in ("commerce", "accounting"):
+        assert shape["jobs"][f"{family}_incremental_sync"]["partitions"] == f"dynamic:{family}_connections"
+        assert shape["jobs"][f"{family}_backfill"]["partitions"]["connection"] == f"dynamic:{family}_connections"
 
 
 def test_definitions_match_snapshot() -> None:

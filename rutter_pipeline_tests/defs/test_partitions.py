@@ -7,13 +7,39 @@ from datetime import date, datetime, timezone
 import pytest
 
 from rutter_pipeline.defs.incremental import partitions_written
-from rutter_pipeline.defs.partitions import connection_month_partitions, month_keys, partition_key, resolve
-from rutter_pipeline.rutter.catalog import get
+from rutter_pipeline.defs.partitions import (
+    connection_month_partitions,
+    families_of,
+    month_keys,
+    partition_key,
+    resolve,
+)
+from rutter_pipeline.rutter.catalog import Family, get
+from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.timeutil import iso_to_ms
 from rutter_pipeline.sync import SyncSummary
 
 NOW = datetime(2026, 3, 15, 12, tzinfo=timezone.utc)
-GRID = connection_month_partitions(date(2025, 11, 1))
+GRIDS = connection_month_partitions(date(2025, 11, 1))
+GRID = GRIDS[Family.COMMERCE]
+
+
+def test_each_family_has_its_own_connections_and_the_same_months() -> None:
+    for family, grid in GRIDS.items():
+        dimensions = {d.name: d.partitions_def for d in grid.partitions_defs}
+        assert set(dimensions) == {"connection", "month"}
+        assert dimensions["connection"].name == f"{family.value}_connections"
+        assert month_keys(grid, now=NOW) == month_keys(GRID, now=NOW)
+
+
+def test_a_connection_fills_its_platforms_family_or_both_when_the_platform_is_unknown() -> None:
+    def families(platform: str) -> tuple[Family, ...]:
+        return families_of(Connection(id="c", access_token="t", platform=platform, status=None, name=None,
+                                      created_at=None, updated_at=None))
+
+    assert families("SHOPIFY") == (Family.COMMERCE,)
+    assert families("XERO") == (Family.ACCOUNTING,)
+    assert set(families("A_PLATFORM_ADDED_LATER")) == set(Family)
 
 
 def test_months_run_from_history_start_to_the_current_month() -> None:

@@ -10,13 +10,19 @@ import sqlalchemy as sa
 
 from rutter_pipeline.defs.assets import family_assets
 from rutter_pipeline.defs.backfills import missing_months
-from rutter_pipeline.defs.incremental import incremental_job
+from rutter_pipeline.defs.incremental import incremental_jobs
 from rutter_pipeline.defs.jobs import backfill_jobs
-from rutter_pipeline.defs.partitions import CONNECTION, month_keys, partition_key
+from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
 from rutter_pipeline.defs.schedules import incremental_schedule
-from rutter_pipeline.defs.sensors import connection_sensor
+from rutter_pipeline.defs.sensors import (
+    ConnectionReport,
+    apply_partition_requests,
+    connection_sensor,
+    partition_requests,
+)
 from rutter_pipeline.defs.resources import RutterResource
 from rutter_pipeline.rutter.catalog import Family
+from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 
 
@@ -24,27 +30,31 @@ def evaluate(sensor: dg.SensorDefinition, *, instance, rutter, warehouse) -> dg.
     with dg.build_sensor_context(instance=instance, resources={"rutter": rutter, "warehouse": warehouse}) as context:
         result = sensor(context)
     # Apply the partition changes as the daemon would, so the next evaluation sees them.
-    for request in result.dynamic_partitions_requests or []:
-        if isinstance(request, dg.AddDynamicPartitionsRequest):
-            instance.add_dynamic_partitions(CONNECTION, list(request.partition_keys))
-        else:
-            for key in request.partition_keys:
-                instance.delete_dynamic_partition(CONNECTION, key)
+    apply_partition_requests(instance, list(result.dynamic_partitions_requests or []))
     return result
 
 
-def test_sensor_registers_ready_connections_and_requests_every_month(
-    small_sandbox, grid, instance, rutter, warehouse
+def registered(instance: dg.DagsterInstance, family: Family) -> set[str]:
+    return set(instance.get_dynamic_partitions(connection_set(family)))
+
+
+def sensor_of(grids) -> dg.SensorDefinition:
+    return connection_sensor(grids[Family.COMMERCE], list(backfill_jobs(grids).values()))
+
+
+def test_sensor_registers_ready_connections_with_their_family_and_requests_every_month(
+    small_sandbox, grids, instance, rutter, warehouse
 ) -> None:
-    sensor = connection_sensor(grid, list(backfill_jobs(grid).values()))
+    sensor = sensor_of(grids)
     shop, books = small_sandbox.connection_id("SHOPIFY"), small_sandbox.connection_id("QUICKBOOKS")
     amazon, netsuite = small_sandbox.connection_id("AMAZON"), small_sandbox.connection_id("NETSUITE")
 
     result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
 
-    assert set(instance.get_dynamic_partitions(CONNECTION)) == {shop, books}
+    assert registered(instance, Family.COMMERCE) == {shop}
+    assert registered(instance, Family.ACCOUNTING) == {books}
     requested = {(r.job_name, r.partition_key) for r in result.run_requests}
-    months = month_keys(grid)
+    months = month_keys(grids[Family.COMMERCE])
     assert requested == {("commerce_backfill", str(partition_key(shop, m))) for m in months} | {
         ("accounting_backfill", str(partition_key(books, m))) for m in months}
     assert all(r.tags["rutter/pull"] == "backfill" and r.tags["rutter/connection"] in (shop, books)
@@ -58,7 +68,8 @@ def test_sensor_registers_ready_connections_and_requests_every_month(
 
     small_sandbox.make_ready(amazon)
     again = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
-    assert amazon in instance.get_dynamic_partitions(CONNECTION)
+    assert registered(instance, Family.COMMERCE) == {shop, amazon}
+    assert registered(instance, Family.ACCOUNTING) == {books}
     assert {r.partition_key for r in again.run_requests if r.tags["rutter/connection"] == amazon} == {
         str(partition_key(amazon, m)) for m in months}
     # Requests for months not run yet are repeated with the same run key, which the daemon deduplicates.
@@ -67,16 +78,18 @@ def test_sensor_registers_ready_connections_and_requests_every_month(
 
 
 def test_sensor_skips_backfilled_months_and_drops_vanished_connections(
-    small_sandbox, grid, instance, rutter, warehouse
+    small_sandbox, grids, instance, rutter, warehouse
 ) -> None:
-    sensor = connection_sensor(grid, list(backfill_jobs(grid).values()))
+    sensor = sensor_of(grids)
     shop = small_sandbox.connection_id("SHOPIFY")
-    instance.add_dynamic_partitions(CONNECTION, ["vanished-connection"])
+    for family in Family:
+        instance.add_dynamic_partitions(connection_set(family), ["vanished-connection"])
     evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
-    assert "vanished-connection" not in instance.get_dynamic_partitions(CONNECTION)
+    assert all("vanished-connection" not in registered(instance, family) for family in Family)
 
+    grid = grids[Family.COMMERCE]
     defs = dg.Definitions(assets=[family_assets(Family.COMMERCE, partitions_def=grid)],
-                          jobs=[backfill_jobs(grid)[Family.COMMERCE]],
+                          jobs=[backfill_jobs(grids)[Family.COMMERCE]],
                           resources={"rutter": rutter, "warehouse": warehouse})
     month = month_keys(grid)[0]
     run = defs.resolve_job_def("commerce_backfill").execute_in_process(
@@ -90,33 +103,51 @@ def test_sensor_skips_backfilled_months_and_drops_vanished_connections(
     assert str(partition_key(shop, month)) not in {r.partition_key for r in result.run_requests}
 
 
-def test_sensor_skips_with_a_reason_when_no_connection_is_ready(grid, instance, warehouse) -> None:
+def test_sensor_skips_with_a_reason_when_no_connection_is_ready(grids, instance, warehouse) -> None:
     with Sandbox(seed=3, profile="empty") as sandbox:
         sandbox.add_connection("AMAZON", name="Still syncing", ready=False)
         sandbox.start()
         rutter = RutterResource(client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
                                 base_url=sandbox.base_url)
-        result = evaluate(connection_sensor(grid, list(backfill_jobs(grid).values())), instance=instance,
-                          rutter=rutter, warehouse=warehouse)
+        result = evaluate(sensor_of(grids), instance=instance, rutter=rutter, warehouse=warehouse)
     assert not result.run_requests
     assert "0 ready" in result.skip_reason.skip_message
     assert "AMAZON: initial sync not finished" in result.skip_reason.skip_message
 
 
-def test_schedule_requests_incremental_runs_for_usable_registered_connections(
-    small_sandbox, grid, instance, rutter, warehouse
+def connection(connection_id: str, platform: str) -> Connection:
+    return Connection(id=connection_id, access_token="unused", platform=platform, status="active", name=None,
+                      created_at=None, updated_at=None)
+
+
+def test_unknown_platforms_fill_both_families_and_held_back_connections_keep_their_partitions(instance) -> None:
+    instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), ["books-needing-login", "gone"])
+    report = ConnectionReport(ready=[connection("shop", "SHOPIFY"), connection("new", "SOME_NEW_PLATFORM")],
+                              broken={"books-needing-login": "needs re-authentication by the merchant"})
+    apply_partition_requests(instance, partition_requests(instance, report))
+    assert registered(instance, Family.COMMERCE) == {"shop", "new"}
+    assert registered(instance, Family.ACCOUNTING) == {"new", "books-needing-login"}
+    assert partition_requests(instance, report) == []
+
+
+def test_schedules_request_incremental_runs_for_their_familys_usable_connections(
+    small_sandbox, grids, instance, rutter, warehouse
 ) -> None:
     shop, books = small_sandbox.connection_id("SHOPIFY"), small_sandbox.connection_id("QUICKBOOKS")
     netsuite = small_sandbox.connection_id("NETSUITE")
-    instance.add_dynamic_partitions(CONNECTION, [shop, books, netsuite, "vanished-connection"])
-    job = incremental_job(grid)
-    schedule = incremental_schedule(job, cron="0 * * * *")
-    repository = dg.Definitions(jobs=[job], schedules=[schedule],
+    instance.add_dynamic_partitions(connection_set(Family.COMMERCE), [shop, "vanished-connection"])
+    instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), [books, netsuite])
+    jobs = incremental_jobs(grids)
+    schedules = {family: incremental_schedule(family, job=job, cron="0 * * * *") for family, job in jobs.items()}
+    repository = dg.Definitions(jobs=list(jobs.values()), schedules=list(schedules.values()),
                                 resources={"rutter": rutter, "warehouse": warehouse}).get_repository_def()
     tick = datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
-    with dg.build_schedule_context(instance=instance, resources={"rutter": rutter}, repository_def=repository,
-                                   scheduled_execution_time=tick) as context:
-        requests = schedule.evaluate_tick(context).run_requests
-    assert sorted(r.partition_key for r in requests) == sorted([shop, books])
-    assert all(r.tags["rutter/pull"] == "incremental" for r in requests)
-    assert len({r.run_key for r in requests}) == 2
+    requested = {}
+    for family, schedule in schedules.items():
+        with dg.build_schedule_context(instance=instance, resources={"rutter": rutter}, repository_def=repository,
+                                       scheduled_execution_time=tick) as context:
+            requests = schedule.evaluate_tick(context).run_requests
+        assert all(r.tags["rutter/pull"] == "incremental" for r in requests)
+        requested[family] = [r.partition_key for r in requests]
+    assert requested == {Family.COMMERCE: [shop], Family.ACCOUNTING: [books]}
+    assert {s.job_name for s in schedules.values()} == {"commerce_incremental_sync", "accounting_incremental_sync"}

@@ -14,8 +14,9 @@ import dagster as dg
 import pytest
 import requests
 
-from rutter_pipeline.defs.partitions import CONNECTION
+from rutter_pipeline.defs.partitions import connection_set
 from rutter_pipeline.defs.runtime import psycopg2_url, write_dagster_yaml
+from rutter_pipeline.rutter.catalog import Family
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,7 +56,8 @@ def webserver(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
     for key in ("DAGSTER_HOME", "RUTTER_DAGSTER_STORAGE_URL", "RUTTER_MAX_CONCURRENT_RUNS"):
         monkeypatch.setenv(key, env[key])
     with dg.DagsterInstance.get() as instance:
-        instance.add_dynamic_partitions(CONNECTION, ["conn-a", "conn-b"])
+        instance.add_dynamic_partitions(connection_set(Family.COMMERCE), ["shop-a", "unknown-c"])
+        instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), ["books-b", "unknown-c"])
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "dagster_webserver", "-m", "rutter_pipeline.definitions", "-h", "127.0.0.1",
@@ -87,13 +89,16 @@ def test_ui_serves_assets_partitions_sensor_and_schedule(webserver: str) -> None
     invoices = nodes["rutter/accounting/invoices"]
     assert invoices["groupName"] == "rutter_accounting"
     dimensions = {d["name"]: d["partitionKeys"] for d in invoices["partitionKeysByDimension"]}
-    assert dimensions["connection"] == ["conn-a", "conn-b"]
+    # Each family's assets list only the connections that can fill them.
+    assert dimensions["connection"] == ["books-b", "unknown-c"]
     assert dimensions["month"][0] == "2025-01"
-    assert "rutter/commerce/orders" in nodes
+    orders = {d["name"]: d["partitionKeys"] for d in nodes["rutter/commerce/orders"]["partitionKeysByDimension"]}
+    assert orders["connection"] == ["shop-a", "unknown-c"]
+    assert orders["month"] == dimensions["month"]
 
     repository = answer["data"]["repositoriesOrError"]["nodes"][0]
     assert {s["name"]: s["cronSchedule"] for s in repository["schedules"]} == {
-        "incremental_sync_schedule": "0 * * * *"}
+        "commerce_incremental_sync_schedule": "0 * * * *", "accounting_incremental_sync_schedule": "0 * * * *"}
     assert {s["name"] for s in repository["sensors"]} == {"rutter_connections", "refresh_marts_sensor"}
-    assert {"commerce_backfill", "accounting_backfill", "incremental_sync", "rutter_checks"} <= {
-        j["name"] for j in repository["jobs"]}
+    assert {"commerce_backfill", "accounting_backfill", "commerce_incremental_sync", "accounting_incremental_sync",
+            "rutter_checks"} <= {j["name"] for j in repository["jobs"]}
