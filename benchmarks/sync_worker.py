@@ -32,7 +32,19 @@ def main() -> None:
     for summary in summaries:
         for key in totals:
             totals[key] += getattr(summary, key)
+    totals["peak_rss_mib"] = peak_rss_mib()
     json.dump(totals, sys.stdout)
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS since it started its program.
+
+    VmHWM belongs to the process's own address space; getrusage's maximum would also count the memory of the
+    parent it was forked from, before exec.
+    """
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 if __name__ == "__main__":

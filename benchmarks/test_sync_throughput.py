@@ -77,14 +77,12 @@ def run_workers(server: str, database_url: str, connection_id: str, window_group
     started = time.perf_counter()
     processes = [subprocess.Popen([sys.executable, str(WORKER)], stdout=subprocess.PIPE,
                                   env={**env, "BENCH_WINDOWS": json.dumps(group)}) for group in window_groups]
-    results, peak_kib = [], 0
+    results = []
     for process in processes:
         output = process.stdout.read()
-        _, status, usage = os.wait4(process.pid, 0)
-        assert status == 0, f"worker failed with status {status}"
+        assert process.wait() == 0, f"worker failed with status {process.returncode}"
         results.append(json.loads(output))
-        peak_kib = max(peak_kib, usage.ru_maxrss)
-    return results, time.perf_counter() - started, peak_kib / 1024
+    return results, time.perf_counter() - started, max(r["peak_rss_mib"] for r in results)
 
 
 def add_store(server: str, orders: int) -> str:
