@@ -1,26 +1,13 @@
-"""Fixtures for the warehouse tests: a migrated database on PostgreSQL and on MariaDB."""
+"""Helpers for the warehouse tests (the migrated `engine` fixture is shared: fixtures/databases.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import Endpoint
-from rutter_pipeline.warehouse import schema
-from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline.warehouse.tables import quarantine, raw_table
-
-
-@pytest.fixture
-def engine(warehouse_url: str) -> Iterator[sa.Engine]:
-    """An engine on a fresh database (PostgreSQL, then MariaDB) brought to the current schema."""
-    engine = warehouse_engine(warehouse_url)
-    schema.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def stored(engine: sa.Engine, endpoint: Endpoint) -> dict[str, Any]:
