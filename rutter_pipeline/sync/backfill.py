@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.engine import Engine
 
-from rutter_pipeline.rutter.catalog import Endpoint, Incremental, Kind
+from rutter_pipeline.rutter.catalog import Endpoint, Incremental
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.errors import NotSupported
 from rutter_pipeline.rutter.timeutil import Window, to_ms
@@ -54,8 +54,8 @@ def backfill(
     _hold_incremental_watermark(client, engine, connection, endpoint, started, freshness)
     try:
         with counting_retries(client, summary):
-            for batch in batches(_window_pages(client, connection, endpoint, window), batch_size=batch_size,
-                                 summary=summary):
+            pages = client.window_pages(endpoint, access_token=connection.access_token, window=window)
+            for batch in batches(pages, batch_size=batch_size, summary=summary):
                 with engine.begin() as tx:
                     load_into(tx, endpoint=endpoint, connection_id=connection.id, objects=batch, summary=summary)
     except NotSupported as exc:
@@ -71,24 +71,6 @@ def backfill(
     summary.watermark_ms = to_ms(started)
     log.info("backfill %s %s for connection %s: %s", endpoint.name, window, connection.id, summary.as_dict())
     return summary.finish()
-
-
-def _window_pages(client, connection: Connection, endpoint: Endpoint, window: Window):
-    if endpoint.kind is Kind.SINGLE:
-        # A single object (company info) has no time; the first window takes it, like any unwindowed endpoint.
-        if window.start_ms is None:
-            yield _SinglePage(client.get_object(endpoint, access_token=connection.access_token))
-        return
-    yield from client.window_pages(endpoint, access_token=connection.access_token, window=window)
-
-
-class _SinglePage:
-    """A one-object page, so single objects flow through the same batching as lists."""
-
-    def __init__(self, obj: dict) -> None:
-        self.objects = [obj]
-        self.next_cursor = None
-        self.request_id = None
 
 
 def _hold_incremental_watermark(client, engine, connection, endpoint, started, freshness) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from sqlalchemy.engine import Engine
@@ -110,15 +110,13 @@ def _pull_by_updated_at(*, client, engine, connection, endpoint, since, stream, 
 
 def _pull_snapshot(*, client, engine, connection, endpoint, since, stream, summary, batch_size, freshness):
     started_ms = to_ms(datetime.now(timezone.utc))
-    if endpoint.kind is Kind.SINGLE:
-        groups: Iterable[list[dict]] = [[client.get_object(endpoint, access_token=connection.access_token)]]
-        summary.pages = summary.fetched = 1
-    elif endpoint.kind is Kind.REPORT:
-        groups = batches(_period_pages(client, connection, endpoint), batch_size=batch_size, summary=summary)
+    if endpoint.kind is Kind.REPORT:
+        # Last month's statements still change while its books are being closed.
+        pages = _period_pages(client, connection, endpoint)
     else:
         pages = client.changed_pages(endpoint, access_token=connection.access_token, since_ms=None)
-        groups = batches(pages, batch_size=batch_size, summary=summary)
-    _load_then_mark(engine, connection, endpoint, groups, stream=stream, watermark_ms=started_ms, summary=summary)
+    _load_then_mark(engine, connection, endpoint, batches(pages, batch_size=batch_size, summary=summary),
+                    stream=stream, watermark_ms=started_ms, summary=summary)
     summary.watermark_ms = started_ms
 
 
