@@ -114,6 +114,8 @@ def _sync(settings: Settings) -> int:
     from rutter_pipeline.rutter.client import RutterClient
     from rutter_pipeline.rutter.errors import RutterError
 
+    # dagster-dbt narrates every dbt command at INFO; the run's event log keeps it, the terminal needs less.
+    logging.getLogger("dagster.builtin").setLevel(logging.WARNING)
     with prepared(settings) as runtime:
         _prepare_dbt()
         defs = build_definitions(runtime.settings)

@@ -9,7 +9,9 @@ never has two runs at once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import multiprocessing
 import os
 import time
@@ -163,8 +165,10 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, *, job_name: st
              partition: str | None, tags: dict[str, str]) -> RunFigures:
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
-    result = job.execute_in_process(instance=instance, partition_key=partition, tags=tags, raise_on_error=False,
-                                    run_config=QUIET)
+    # dbt's own log lines are echoed to stdout by dagster-dbt; the run's event log keeps them for the UI.
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = job.execute_in_process(instance=instance, partition_key=partition, tags=tags,
+                                        raise_on_error=False, run_config=QUIET)
     figures = RunFigures(connection_id=connection_id, job=job_name, partition=partition, success=result.success,
                          run_seconds=round(time.monotonic() - started, 3))
     for event in result.get_asset_materialization_events():

@@ -14,6 +14,9 @@ from rutter_pipeline.defs.incremental import INCREMENTAL_SUFFIX
 def print_progress(run: RunFigures) -> None:
     """One line per finished run."""
     outcome = "ok" if run.success else f"FAILED: {run.error}"
+    if run.partition is None:  # the marts: no partition, no Rutter rows
+        print(f"  {run.job}: {run.run_seconds:.2f}s — {outcome}", flush=True)
+        return
     print(f"  {run.job} {run.partition}: {run.fetched} fetched, {run.written} written, "
           f"{run.run_seconds:.2f}s — {outcome}", flush=True)
 
