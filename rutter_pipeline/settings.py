@@ -51,7 +51,8 @@ class Settings:
         max_concurrent_runs: RUTTER_MAX_CONCURRENT_RUNS, the global cap on simultaneous Dagster runs.
         rate_limit: RUTTER_RATE_LIMIT as (requests, per seconds), the organisation's Rutter budget.
         freshness_hours: RUTTER_FRESHNESS_HOURS, how old a watermark may get before its check warns.
-        refresh_marts: RUTTER_REFRESH_MARTS, whether `rutter-pipeline sync` rebuilds the dbt marts at the end.
+        refresh_marts: RUTTER_REFRESH_MARTS, whether `rutter-pipeline sync` rebuilds the dbt marts at the end
+            (default: yes on PostgreSQL; the marts are not built on MySQL).
     """
 
     client_id: str | None
@@ -87,12 +88,13 @@ class Settings:
         """
         env = {k: v.strip() for k, v in environ.items() if v is not None and v.strip()}
         client_id, client_secret = _credentials(env)
+        warehouse_url = _database_url(env, "WAREHOUSE_URL", ("postgresql", "mysql"))
         return cls(
             client_id=client_id,
             client_secret=client_secret,
             base_url=_url(env, "RUTTER_BASE_URL", PRODUCTION_BASE_URL),
             api_version=_api_version(env),
-            warehouse_url=_database_url(env, "WAREHOUSE_URL", ("postgresql", "mysql")),
+            warehouse_url=warehouse_url,
             history_start=_history_start(env, today or datetime.now(timezone.utc).date()),
             incremental_cron=_cron(env),
             dagster_home=Path(env.get("DAGSTER_HOME", ".dagster_home")).absolute(),
@@ -101,8 +103,13 @@ class Settings:
             max_concurrent_runs=_positive_int(env, "RUTTER_MAX_CONCURRENT_RUNS", 4),
             rate_limit=_rate_limit(env),
             freshness_hours=_positive_int(env, "RUTTER_FRESHNESS_HOURS", 6),
-            refresh_marts=_flag(env, "RUTTER_REFRESH_MARTS", default=True),
+            refresh_marts=_refresh_marts(env, warehouse_url),
         )
+
+    @property
+    def has_marts(self) -> bool:
+        """Whether the dbt marts can be built: they are written for PostgreSQL (the embedded one or yours)."""
+        return self.warehouse_url is None or sa.make_url(self.warehouse_url).get_backend_name() == "postgresql"
 
 
 def _credentials(env: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -198,6 +205,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+def _refresh_marts(env: Mapping[str, str], warehouse_url: str | None) -> bool:
+    on_postgres = warehouse_url is None or sa.make_url(warehouse_url).get_backend_name() == "postgresql"
+    wanted = _flag(env, "RUTTER_REFRESH_MARTS", default=on_postgres)
+    if wanted and not on_postgres:
+        raise SettingsError("RUTTER_REFRESH_MARTS is set but the dbt marts need a PostgreSQL WAREHOUSE_URL; "
+                            "with MySQL the raw tables are loaded and the marts are skipped (leave it unset)")
+    return wanted
 
 
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -86,3 +86,11 @@ def test_valid_values_are_normalised() -> None:
     assert s.rate_limit == (50, 2.5)
     assert s.base_url == "http://127.0.0.1:8765/versioned"
     assert s.warehouse_url.startswith("mysql+pymysql://")
+
+
+def test_the_marts_are_built_on_postgresql_and_skipped_on_mysql() -> None:
+    assert settings(WAREHOUSE_URL="postgresql+psycopg2://etl@db:5432/wh").refresh_marts
+    mysql = settings(WAREHOUSE_URL="mysql+pymysql://etl@db:3306/wh")
+    assert not mysql.refresh_marts and not mysql.has_marts
+    with pytest.raises(SettingsError, match="RUTTER_REFRESH_MARTS.*PostgreSQL"):
+        settings(WAREHOUSE_URL="mysql+pymysql://etl@db:3306/wh", RUTTER_REFRESH_MARTS="1")

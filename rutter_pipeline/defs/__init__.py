@@ -43,13 +43,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     grids = connection_month_partitions(settings.history_start)
     backfills = list(backfill_jobs(grids).values())
     incrementals = incremental_jobs(grids)
+    # The marts are PostgreSQL SQL: on a MySQL warehouse the raw tables are the product.
+    marts = settings.has_marts
     return dg.Definitions(
-        assets=[*rutter_assets(grids), *dbt_assets_defs],
+        assets=[*rutter_assets(grids), *(dbt_assets_defs if marts else [])],
         asset_checks=[rutter_checks(freshness_hours=settings.freshness_hours)],
-        jobs=[*backfills, *incrementals.values(), checks_job(), refresh_marts_job],
+        jobs=[*backfills, *incrementals.values(), checks_job(), *([refresh_marts_job] if marts else [])],
         schedules=[incremental_schedule(family, job=job, cron=settings.incremental_cron)
                    for family, job in incrementals.items()],
         # The families' grids share their months, which is all the sensor reads from a grid.
-        sensors=[connection_sensor(grids[Family.COMMERCE], backfills), refresh_marts_sensor],
+        sensors=[connection_sensor(grids[Family.COMMERCE], backfills), *([refresh_marts_sensor] if marts else [])],
         resources=resources(settings),
     )

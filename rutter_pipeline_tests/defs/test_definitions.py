@@ -109,3 +109,11 @@ def test_resources_keep_secrets_out_of_their_repr() -> None:
     assert "org" in shown
     for secret in ("client-secret-value", "limiter-password", "warehouse-password"):
         assert secret not in shown
+
+
+def test_a_mysql_warehouse_gets_the_raw_assets_without_the_marts() -> None:
+    settings = Settings.from_env({"RUTTER_HISTORY_START": "2024-01", "WAREHOUSE_URL": "mysql+pymysql://etl@db/wh"},
+                                 today=date(2026, 1, 15))
+    shape = describe(build_definitions(settings))
+    assert shape["assets"] and all(key.startswith("rutter/") for key in shape["assets"])
+    assert "refresh_marts" not in shape["jobs"]
