@@ -219,3 +219,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_sync_into_mysql_loads_the_raw_tables_and_leaves_out_the_marts(env, shop_and_books, mysql_url) -> None:
+    result = cli("sync", env={**env, "WAREHOUSE_URL": mysql_url})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "refresh_marts" not in result.stdout
+    engine = sa.create_engine(mysql_url)
+    try:
+        with engine.connect() as conn:
+            orders = conn.execute(sa.text("SELECT count(*) FROM orders WHERE _deleted_at IS NULL")).scalar_one()
+            platforms = {row[0] for row in conn.execute(sa.text("SELECT platform FROM _connections"))}
+    finally:
+        engine.dispose()
+    assert orders == len(list(shop_and_books.truth(shop_and_books.connection_id("SHOPIFY"), "/orders")))
+    assert platforms == {"SHOPIFY", "QUICKBOOKS", "AMAZON"}
