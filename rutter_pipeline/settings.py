@@ -8,15 +8,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 
-PRODUCTION_BASE_URL = "https://production.rutterapi.com/versioned"
-DEFAULT_API_VERSION = "2024-08-31"
+from rutter_pipeline.rutter.config import DEFAULT_API_VERSION, PRODUCTION_URL, check_api_version, check_base_url
+from rutter_pipeline.rutter.errors import ClientConfigError
+
 DEFAULT_CRON = "0 * * * *"
 DEFAULT_HISTORY_MONTHS = 24
 
@@ -92,8 +93,9 @@ class Settings:
         return cls(
             client_id=client_id,
             client_secret=client_secret,
-            base_url=_url(env, "RUTTER_BASE_URL", PRODUCTION_BASE_URL),
-            api_version=_api_version(env),
+            base_url=_client_setting(check_base_url, env.get("RUTTER_BASE_URL", PRODUCTION_URL), "RUTTER_BASE_URL"),
+            api_version=_client_setting(check_api_version, env.get("RUTTER_API_VERSION", DEFAULT_API_VERSION),
+                                        "RUTTER_API_VERSION"),
             warehouse_url=warehouse_url,
             history_start=_history_start(env, today or datetime.now(timezone.utc).date()),
             incremental_cron=_cron(env),
@@ -109,7 +111,7 @@ class Settings:
     @property
     def has_marts(self) -> bool:
         """Whether the dbt marts can be built: they are written for PostgreSQL (the embedded one or yours)."""
-        return self.warehouse_url is None or sa.make_url(self.warehouse_url).get_backend_name() == "postgresql"
+        return _on_postgres(self.warehouse_url)
 
 
 def _credentials(env: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -123,20 +125,12 @@ def _credentials(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     return client_id, secret
 
 
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, default).rstrip("/")
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
-        raise SettingsError(f"{name} must be an http(s) URL such as {default}, got {value!r}")
-    return value
-
-
-def _api_version(env: Mapping[str, str]) -> str:
-    value = env.get("RUTTER_API_VERSION", DEFAULT_API_VERSION)
+def _client_setting(check: Callable[..., str], value: str, name: str) -> str:
+    """Validate a variable the client also reads with the client's own check, so both agree."""
     try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise SettingsError(f"RUTTER_API_VERSION must be a date like {DEFAULT_API_VERSION}, got {value!r}") from None
-    return value
+        return check(value, source=name)
+    except ClientConfigError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _database_url(env: Mapping[str, str], name: str, dialects: tuple[str, ...]) -> str | None:
@@ -207,10 +201,14 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _on_postgres(warehouse_url: str | None) -> bool:
+    # Unset means the embedded PostgreSQL.
+    return warehouse_url is None or sa.make_url(warehouse_url).get_backend_name() == "postgresql"
+
+
 def _refresh_marts(env: Mapping[str, str], warehouse_url: str | None) -> bool:
-    on_postgres = warehouse_url is None or sa.make_url(warehouse_url).get_backend_name() == "postgresql"
-    wanted = _flag(env, "RUTTER_REFRESH_MARTS", default=on_postgres)
-    if wanted and not on_postgres:
+    wanted = _flag(env, "RUTTER_REFRESH_MARTS", default=_on_postgres(warehouse_url))
+    if wanted and not _on_postgres(warehouse_url):
         raise SettingsError("RUTTER_REFRESH_MARTS is set but the dbt marts need a PostgreSQL WAREHOUSE_URL; "
                             "with MySQL the raw tables are loaded and the marts are skipped (leave it unset)")
     return wanted

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from rutter_pipeline.rutter.errors import ClientConfigError
 
 PRODUCTION_URL = "https://production.rutterapi.com/versioned"
-SANDBOX_URL = "https://sandbox.rutterapi.com/versioned"
 DEFAULT_API_VERSION = "2024-08-31"
 
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")

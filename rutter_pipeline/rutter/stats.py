@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -42,7 +42,3 @@ class ClientStats:
             self.waited_s += waited_s
             self.dropped_outside_window += dropped_outside_window
 
-    def snapshot(self) -> dict[str, float]:
-        """A consistent copy of the counters as a dict."""
-        with self._lock:
-            return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}

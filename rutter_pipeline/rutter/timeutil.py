@@ -94,5 +94,3 @@ class Window:
         end = "+inf" if self.end_ms is None else ms_to_iso(self.end_ms)
         return f"[{start}, {end})"
 
-
-EVERYTHING = Window(None, None)

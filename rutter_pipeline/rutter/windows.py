@@ -39,13 +39,6 @@ def changed_params(endpoint: Endpoint, since_ms: int | None) -> dict[str, Any]:
     return {}
 
 
-def window_field(endpoint: Endpoint) -> str | None:
-    """The object field a window bounds (`created_at` or `last_synced_at`), if any."""
-    if endpoint.window_by in (WindowBy.CREATED_AT, WindowBy.LAST_SYNCED_AT):
-        return endpoint.window_by.value
-    return None
-
-
 def _timestamp_ms(obj: dict[str, Any], field: str) -> int | None:
     """The object's timestamp in ms, or None when absent/null/unparseable (the loader judges those)."""
     value = obj.get(field)

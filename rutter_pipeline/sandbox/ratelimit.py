@@ -29,7 +29,3 @@ class SlidingWindowLimit:
             self._accepted.append(now)
             return True
 
-    def reset(self) -> None:
-        """Forget every recorded request."""
-        with self._lock:
-            self._accepted.clear()

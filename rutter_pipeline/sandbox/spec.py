@@ -37,7 +37,3 @@ def shared_enum(name: str) -> list[str]:
     """A large enum stored once in the catalog (`Platform`, `iso_4217_currency_code`, ...)."""
     return catalog()["enums_shared"][name]
 
-
-def paths_of_family(family: str) -> list[str]:
-    """Data endpoint paths of one family (`commerce` or `accounting`), in catalog order."""
-    return [p for p, e in endpoint_specs().items() if e["family"] == family]
