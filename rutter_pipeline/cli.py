@@ -3,7 +3,7 @@
     rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N]
     rutter-pipeline dev [--port 3000]
     rutter-pipeline sync
-    rutter-pipeline webhooks --port 8787 [--host 127.0.0.1]
+    rutter-pipeline webhooks --port 8787 [--host 127.0.0.1] [--sandbox]
 
 Without RUTTER_CLIENT_ID/RUTTER_CLIENT_SECRET, `dev` and `sync` start the built-in sandbox and use it; real
 Rutter is one environment variable away. Exit status: 0 success, 1 a run or check failed, 2 bad arguments or
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rutter-pipeline: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "webhooks":
-        return _webhooks(settings, host=args.host, port=args.port)
+        return _webhooks(settings, host=args.host, port=args.port, sandbox=args.sandbox)
     return _dev(settings, port=args.port) if args.command == "dev" else _sync(settings)
 
 
@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     webhooks = commands.add_parser("webhooks", help="receive Rutter webhooks and apply commerce deletions")
     webhooks.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     webhooks.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
+    webhooks.add_argument("--sandbox", action="store_true",
+                          help="accept webhooks signed by the built-in sandbox (its secret is public)")
     commands.add_parser("sync", help="backfill missing months and pull changes of every ready connection, then exit")
     return parser
 
@@ -133,12 +135,20 @@ def _sync(settings: Settings) -> int:
     return print_report(report)
 
 
-def _webhooks(settings: Settings, *, host: str, port: int) -> int:
+def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int:
     from rutter_pipeline.sandbox import DEFAULT_CLIENT_SECRET
     from rutter_pipeline.webhooks.receiver import WebhookReceiver
 
-    # Without credentials the built-in sandbox is Rutter, and it signs with its own secret.
-    secret = settings.client_secret or DEFAULT_CLIENT_SECRET
+    # The sandbox's secret is published: accepting it by default would let anyone sign an ORDER_DELETED.
+    if sandbox:
+        secret = DEFAULT_CLIENT_SECRET
+    elif settings.client_secret:
+        secret = settings.client_secret
+    else:
+        print("rutter-pipeline: configuration error: RUTTER_CLIENT_SECRET is not set; the webhook receiver needs "
+              "it to verify signatures (or pass --sandbox to accept the built-in sandbox's webhooks)",
+              file=sys.stderr)
+        return EXIT_USAGE
     engine = _warehouse(settings)
     receiver = WebhookReceiver(engine, secret)
     print(f"Receiving Rutter webhooks at {receiver.start(host=host, port=port)}", flush=True)

@@ -201,7 +201,8 @@ def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -
         body = json.dumps({"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c-1",
                            "access_token": "t", "order": {"id": "order-1"}}).encode()
         reply = requests.post(f"http://127.0.0.1:{port}/", data=body, timeout=30,
-                              headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET)})
+                              headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET),
+                                       "Content-Type": "application/json"})
         assert reply.json() == {"status": "deleted"}
     finally:
         receiver.terminate()
@@ -213,6 +214,27 @@ def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -
     finally:
         engine.dispose()
     assert deleted is not None
+
+
+def test_webhooks_without_a_client_secret_refuse_to_start_unless_the_sandbox_is_chosen(postgres_url) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_"))},
+           "WAREHOUSE_URL": postgres_url}
+    refused = cli("webhooks", "--port", str(free_port()), env=env, timeout=60)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "RUTTER_CLIENT_SECRET is not set" in refused.stderr
+    port = free_port()
+    receiver = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "webhooks", "--port", str(port),
+                                 "--sandbox"], env=env, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert f"127.0.0.1:{port}" in receiver.stdout.readline()
+        body = json.dumps({"type": "CONNECTION", "code": "INITIAL_UPDATE", "connection_id": "c-1"}).encode()
+        reply = requests.post(f"http://127.0.0.1:{port}/", data=body, timeout=30,
+                              headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET),
+                                       "Content-Type": "application/json"})
+        assert reply.json() == {"status": "ignored"}
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=30)
 
 
 def free_port() -> int:

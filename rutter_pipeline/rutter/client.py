@@ -147,7 +147,7 @@ class RutterClient:
         """Every page of a list endpoint, one at a time, following `next_cursor` to the end.
 
         Raises:
-            ResponseError: a body without the documented shape, or a cursor that does not advance.
+            ResponseError: a body without the documented shape; `CursorCycle` when a cursor comes back.
             RutterError: any API error (after retries for retryable ones).
         """
         return iter_pages(

@@ -126,6 +126,13 @@ class ResponseError(RutterError):
     """A 2xx answer whose body does not have the documented shape."""
 
 
+class CursorCycle(ResponseError):
+    """A list handed back a cursor it had already given: following it would page forever.
+
+    The message names the endpoint and the page numbers, never the cursor itself (cursors may carry filters).
+    """
+
+
 _BY_CODE: dict[str, type[RutterError]] = {
     "PRODUCT_NOT_READY": ProductNotReady,
     "NEEDS_UPDATE": NeedsReauthentication,

@@ -20,18 +20,21 @@ def parse_body(content: bytes) -> Any:
     page). The standard library takes over for a body with a 19+ digit run, so large integers stay exact, and
     for a body orjson refuses but Python can represent (a lone surrogate escape such as `"\ud800"`), so the
     loader can quarantine that one object instead of the whole page failing. `NaN`/`Infinity` are not JSON
-    and are refused either way.
+    and are refused either way, and so is JSON nested deeper than the parsers go (about 1,000 levels).
 
     Raises:
-        ValueError: the body is not JSON (a `json.JSONDecodeError`).
+        ValueError: the body is not JSON, or is nested too deeply to decode.
     """
     if content.translate(_DIGITS_AS_ZERO).find(_LONG_DIGIT_RUN) < 0:
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(content, parse_constant=_refuse_constant)
+    try:
+        return json.loads(content, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply to decode") from None
 
 
 def _refuse_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+    raise ValueError(f"{name} is not JSON")

@@ -8,6 +8,10 @@ from datetime import datetime, timedelta, timezone
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+class TimestampOutOfRange(ValueError):
+    """A well-formed timestamp for an instant outside years 1-9999 UTC, which Python cannot hold."""
+
+
 def to_ms(moment: datetime) -> int:
     """Unix milliseconds of an aware datetime (naive datetimes are taken as UTC)."""
     if moment.tzinfo is None:
@@ -26,7 +30,7 @@ def parse_iso(text: str) -> datetime:
     """Parse an ISO 8601 timestamp or date from a response body into an aware UTC datetime.
 
     Accepts `2023-01-02T02:34:56.000Z`, offsets (`+02:00`), no fraction, and plain dates (`2023-01-02`,
-    taken as midnight UTC). Raises ValueError for anything else.
+    taken as midnight UTC). Raises ValueError for anything else, and for instants outside years 1-9999 UTC.
     """
     if not isinstance(text, str) or not text:
         raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
@@ -36,7 +40,11 @@ def parse_iso(text: str) -> datetime:
     parsed = datetime.fromisoformat(candidate)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # `0001-01-01T00:00:00+01:00` is a valid spelling of an instant before year 1.
+        raise TimestampOutOfRange(f"timestamp out of range (years 1-9999 UTC): {text!r}") from None
 
 
 def format_iso(moment: datetime) -> str:

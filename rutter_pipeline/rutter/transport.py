@@ -19,7 +19,7 @@ from requests.structures import CaseInsensitiveDict
 
 from rutter_pipeline.rutter.auth import Credentials
 from rutter_pipeline.rutter.errors import RateLimited, RutterError, TransportError, error_from_response
-from rutter_pipeline.rutter.jsonbody import parse_body
+from rutter_pipeline.rutter.jsonbody_items import parse_body_by_item
 from rutter_pipeline.rutter.ratelimit import RateLimiter
 from rutter_pipeline.rutter.redact import protect_third_party_logs, redact_text, redact_url
 from rutter_pipeline.rutter.retry import RetryPolicy
@@ -150,12 +150,16 @@ class Transport:
             )
             return _Failure(error, response.headers)
         try:
-            body = parse_body(response.content)
-        except (ValueError, UnicodeDecodeError):
+            # An item that does not decode (a bare NaN, nesting too deep) is handed on for the loader to
+            # quarantine; only a body broken outside its items is refused.
+            body = parse_body_by_item(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
             # Without a framing error a cut body still shows up here; asking again is the cure either way.
+            reason = redact_text(str(exc), secrets)[:200]
             error = TransportError(
                 status=response.status_code,
-                error_message=f"response body is not valid JSON ({len(response.content)} bytes; truncated?)",
+                error_message=f"response body is not valid JSON ({len(response.content)} bytes; truncated?): "
+                f"{reason}",
                 request_id=request_id,
                 url=shown,
             )

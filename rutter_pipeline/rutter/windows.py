@@ -41,7 +41,7 @@ def changed_params(endpoint: Endpoint, since_ms: int | None) -> dict[str, Any]:
 
 def _timestamp_ms(obj: dict[str, Any], field: str) -> int | None:
     """The object's timestamp in ms, or None when absent/null/unparseable (the loader judges those)."""
-    value = obj.get(field)
+    value = obj.get(field) if isinstance(obj, dict) else None
     if not isinstance(value, str):
         return None
     try:

@@ -5,18 +5,23 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-KINDS = frozenset({"429", "452", "500", "502", "503", "slow", "drop", "truncate"})
+KINDS = frozenset({"429", "452", "500", "502", "503", "slow", "drop", "truncate", "extra_item", "cursor_cycle"})
 
 
 @dataclass
 class Fault:
-    """One armed fault: `kind` for the next `count` requests whose path starts with `path`."""
+    """One armed fault: `kind` for the next `count` requests whose path starts with `path`.
+
+    `extra_item` adds `item` (raw JSON text, sent verbatim, valid or not: `NaN`, deep nesting, a string) to the
+    list of the page; `cursor_cycle` makes the page's `next_cursor` point back to the start of its list.
+    """
 
     kind: str
     count: int
     path: str | None = None
     retry_after_s: float | None = None
     delay_s: float | None = None
+    item: str | None = None
 
 
 class FaultPlan:
@@ -34,6 +39,8 @@ class FaultPlan:
             raise ValueError("count must be at least 1")
         if fault.kind == "slow" and fault.delay_s is None:
             raise ValueError("a 'slow' fault needs delay_s")
+        if fault.kind == "extra_item" and not fault.item:
+            raise ValueError("an 'extra_item' fault needs item (raw JSON text)")
         with self._lock:
             self._faults.append(fault)
 

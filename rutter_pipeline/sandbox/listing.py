@@ -39,6 +39,18 @@ def parse_limit(raw: str | None, *, default: int = DEFAULT_LIMIT) -> int:
     return limit
 
 
+def restart_cursor(query: dict[str, str]) -> str:
+    """A cursor pointing to the first page of the listing `query` belongs to (the `cursor_cycle` fault)."""
+    listing_query = decode_cursor(query["cursor"])[0] if query.get("cursor") else {
+        k: v for k, v in query.items() if k in _LISTING_PARAMS}
+    return encode_cursor(listing_query, [])
+
+
+def is_restart_cursor(cursor: str) -> bool:
+    """Whether a cursor is one `restart_cursor` made."""
+    return decode_cursor(cursor)[1] == []
+
+
 def _criteria(path: str, query: dict[str, str]) -> Criteria:
     spec = endpoint_specs()[path]
     accepted = frozenset(spec["query_params"])
@@ -66,14 +78,15 @@ def list_page(
     Generated orders of an unfiltered listing come as `orjson.Fragment` (encoded JSON), other objects as dicts.
     """
     limit = parse_limit(query.get("limit"))
+    after: tuple[int, int] | None = None
     if query.get("cursor"):
         listing_query, position = decode_cursor(query["cursor"])
-        if len(position) != 2:
+        if len(position) not in (0, 2):
             raise bad_request("cursor does not belong to this endpoint", "INVALID_CURSOR")
-        after: tuple[int, int] | None = (position[0], position[1])
+        if position:
+            after = (position[0], position[1])
     else:
         listing_query = {k: v for k, v in query.items() if k in _LISTING_PARAMS}
-        after = None
     criteria = _criteria(path, listing_query)
     objects: list[Any] = []
     last: tuple[int, int] | None = None

@@ -178,12 +178,16 @@ class Sandbox:
         path: str | None = None,
         retry_after_s: float | None = None,
         delay_s: float | None = None,
+        item: str | None = None,
     ) -> None:
-        """Make the next `count` API requests (under `path`, if given) fail as `kind` (see faults.KINDS)."""
+        """Make the next `count` API requests (under `path`, if given) fail as `kind` (see faults.KINDS).
+
+        `item` is the raw JSON text an `extra_item` fault adds to each page's list.
+        """
         if path is not None and path.startswith(PREFIX + "/"):
             path = path[len(PREFIX):]
         self._service.faults.inject(
-            Fault(kind=kind, count=count, path=path, retry_after_s=retry_after_s, delay_s=delay_s)
+            Fault(kind=kind, count=count, path=path, retry_after_s=retry_after_s, delay_s=delay_s, item=item)
         )
 
     # --- ground truth ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import orjson
 from rutter_pipeline.sandbox import api, auth
 from rutter_pipeline.sandbox.errors import ApiError
 from rutter_pipeline.sandbox.faults import Fault, FaultPlan
+from rutter_pipeline.sandbox.listing import is_restart_cursor, restart_cursor
 from rutter_pipeline.sandbox.ratelimit import SlidingWindowLimit
 from rutter_pipeline.sandbox.world import World
 
@@ -54,6 +55,25 @@ def _fault_error(fault: Fault) -> ApiError:
     if fault.kind == "452":
         return ApiError(452, "PLATFORM_RATE_LIMIT", "PLATFORM_RATE_LIMITED", "the platform is rate limiting (injected)")
     return ApiError(int(fault.kind), "INTERNAL_SERVER_ERROR", "INTERNAL_SERVER_ERROR", "server error (injected)")
+
+
+#: Faults applied to a normal answer rather than instead of one.
+_AFTER_ANSWER = ("drop", "truncate", "extra_item", "cursor_cycle")
+
+
+def _spoil(payload: dict[str, Any], fault: Fault, query: dict[str, str]) -> None:
+    """Apply an `extra_item` or `cursor_cycle` fault to a list page (other answers are left alone)."""
+    if "next_cursor" not in payload:
+        return
+    if fault.kind == "cursor_cycle":
+        # Only pages asked with a real position point back: the restarted list then hands out its first
+        # cursor again, A, start, A, start, ... (a page asked without a cursor only uses up one count).
+        if query.get("cursor") and not is_restart_cursor(query["cursor"]):
+            payload["next_cursor"] = restart_cursor(query)
+        return
+    items = next(value for value in payload.values() if isinstance(value, list))
+    # A Fragment is sent verbatim: the item may be anything, valid JSON or not.
+    items.insert(min(1, len(items)), orjson.Fragment((fault.item or "").encode()))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -113,9 +133,12 @@ class Handler(BaseHTTPRequestHandler):
         fault = service.faults.take(api_path)
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay_s or 0)
-        elif fault is not None and fault.kind not in ("drop", "truncate"):
+        elif fault is not None and fault.kind not in _AFTER_ANSWER:
             raise _fault_error(fault)
-        return api.handle(service.world, api_path, query), fault
+        payload = api.handle(service.world, api_path, query)
+        if fault is not None and fault.kind in ("extra_item", "cursor_cycle"):
+            _spoil(payload, fault, query)
+        return payload, fault
 
     def _send(
         self, status: int, payload: Any, request_id: str, extra: dict[str, str] | None = None, *, truncate: bool = False

@@ -16,8 +16,11 @@ from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.warehouse import merge_mysql, merge_postgres
 from rutter_pipeline.warehouse.deletions import mark_deleted
 from rutter_pipeline.warehouse.quarantine import quarantine_rows
-from rutter_pipeline.warehouse.rows import Prepared, Rejected, prepare
+from rutter_pipeline.warehouse.rows import Prepared, Rejected, nesting_depth, prepare
 from rutter_pipeline.warehouse.tables import is_mysql
+
+#: MariaDB's JSON_VALID (the check of its JSON type) refuses documents nested deeper than this.
+MYSQL_JSON_NESTING = 32
 
 __all__ = ["LoadResult", "load_batch", "mark_deleted", "quarantine_rows"]
 
@@ -71,6 +74,13 @@ def _first_line(error: BaseException) -> str:
     return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
 
 
+def _refusal(conn: sa.Connection, row: Prepared, error: BaseException) -> str:
+    """Why the database refused one row, in words when the cause is known."""
+    if is_mysql(conn) and nesting_depth(row.data_json) > MYSQL_JSON_NESTING:
+        return f"nested deeper than {MYSQL_JSON_NESTING} levels, the most MariaDB's JSON type holds"
+    return f"database rejected the row: {_first_line(error)}"
+
+
 def _merge_isolating_rejects(
     conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, rows: list[Prepared], synced_at: datetime
 ) -> tuple[int, int, list[Rejected]]:
@@ -84,7 +94,7 @@ def _merge_isolating_rejects(
         return inserted, updated, []
     except _database_errors(conn) as error:
         if len(rows) == 1:
-            return 0, 0, [Rejected(rows[0].id, f"database rejected the row: {_first_line(error)}", rows[0].raw)]
+            return 0, 0, [Rejected(rows[0].id, _refusal(conn, rows[0], error), rows[0].raw)]
     middle = len(rows) // 2
     inserted_a, updated_a, rejects_a = _merge_isolating_rejects(
         conn, endpoint=endpoint, connection_id=connection_id, rows=rows[:middle], synced_at=synced_at

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import Endpoint
+from rutter_pipeline.rutter.jsonbody_items import UndecodableItem
 from rutter_pipeline.warehouse.rows import Rejected
 from rutter_pipeline.warehouse.tables import is_mysql, quarantine
 
@@ -21,9 +22,44 @@ def payload_text(raw: Any) -> str:
     """The received item as JSON text that any text column can hold.
 
     ASCII escapes keep NULs and lone surrogates as `\\u0000`/`\\ud800` text, so the payload survives exactly;
-    values JSON cannot express (NaN) are spelled as Python would.
+    values JSON cannot express (NaN) are spelled as Python would. An item that could not be decoded is kept as
+    the text received.
     """
-    return json.dumps(raw, ensure_ascii=True, default=repr)
+    if isinstance(raw, UndecodableItem):
+        return storable_text(raw.text)
+    try:
+        return json.dumps(raw, ensure_ascii=True, default=repr)
+    except RecursionError:
+        return _dumps_without_recursion(raw)
+
+
+class _Written(str):
+    """Text already encoded, on the stack of `_dumps_without_recursion`."""
+
+
+def _dumps_without_recursion(value: Any) -> str:
+    """`json.dumps(value, ensure_ascii=True, default=repr)` for values nested too deeply to recurse into."""
+    out: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Written):
+            out.append(item)
+        elif isinstance(item, dict):
+            parts: list[Any] = [_Written("{")]
+            for index, (key, member) in enumerate(item.items()):
+                separator = ", " if index else ""
+                parts += [_Written(separator + json.dumps(str(key), ensure_ascii=True) + ": "), member]
+            stack.extend(reversed([*parts, _Written("}")]))
+        elif isinstance(item, list):
+            parts = [_Written("[")]
+            for index, member in enumerate(item):
+                parts += [_Written(", ")] if index else []
+                parts.append(member)
+            stack.extend(reversed([*parts, _Written("]")]))
+        else:
+            out.append(json.dumps(item, ensure_ascii=True, default=repr))
+    return "".join(out)
 
 
 def storable_text(text: str) -> str:
@@ -35,6 +71,8 @@ def _as_rejected(reject: Rejected | tuple[Any, str]) -> Rejected:
     if isinstance(reject, Rejected):
         return reject
     raw, reason = reject
+    if isinstance(raw, UndecodableItem):
+        return Rejected(raw.object_id, f"{reason}: {raw.reason}", raw)
     object_id = raw.get("id") if isinstance(raw, dict) else None
     return Rejected(object_id if isinstance(object_id, str) else None, str(reason), raw)
 

@@ -7,13 +7,15 @@ is plain Python so both dialects load exactly the same values.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rutter_pipeline.rutter.catalog import ColumnType, Endpoint
-from rutter_pipeline.rutter.timeutil import parse_iso
+from rutter_pipeline.rutter.jsonbody_items import UndecodableItem
+from rutter_pipeline.rutter.timeutil import TimestampOutOfRange, parse_iso
 
 NUL = "\x00"
 REPLACEMENT = "\ufffd"
@@ -21,6 +23,12 @@ REPLACEMENT = "\ufffd"
 #: numeric(38, 9) holds at most 29 digits before the decimal point.
 _NUMERIC_LIMIT = Decimal(10) ** 29
 _BIGINT_MAX = 2**63 - 1
+
+#: Deepest nesting of arrays and objects loaded. Python's own recursion limit (about 1,000 levels, shared with
+#: the caller's stack) would otherwise decide, differently from one call site to the next; real objects nest
+#: a few levels. (MariaDB's JSON type stops at 32 levels: deeper objects are refused there, and quarantined.)
+MAX_NESTING = 500
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,24 @@ def strip_nuls(value: Any) -> tuple[Any, int]:
     return value, 0
 
 
+def nesting_depth(json_text: str) -> int:
+    """How deeply arrays and objects nest in a JSON text (0 for a scalar), without recursion."""
+    depth = deepest = 0
+    for char in _JSON_STRING.sub("", json_text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _too_deep(json_text: str) -> bool:
+    # Counting brackets is cheap and rules out nearly every object before the exact scan.
+    return (json_text.count("[") + json_text.count("{") > MAX_NESTING
+            and nesting_depth(json_text) > MAX_NESTING)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -156,7 +182,9 @@ def _boolean(value: Any) -> bool:
 def _timestamp(value: Any) -> datetime:
     try:
         return parse_iso(value)
-    except (TypeError, ValueError):
+    except TimestampOutOfRange:
+        raise
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
 
 
@@ -174,20 +202,27 @@ def prepare(endpoint: Endpoint, item: Any) -> Prepared | Rejected:
 
     Args:
         endpoint: the endpoint the item was listed from.
-        item: one element of the response list, as decoded from JSON.
+        item: one element of the response list, as decoded from JSON (or an `UndecodableItem`).
 
     Returns:
         The row to load, or the reason it cannot be loaded.
     """
+    if isinstance(item, UndecodableItem):
+        return Rejected(item.object_id, item.reason, item)
     if not isinstance(item, dict):
         return Rejected(None, f"not a JSON object but {type(item).__name__}", item)
     object_id = item.get("id")
     if not isinstance(object_id, str) or not object_id:
         return Rejected(None, f"missing or non-string id: {object_id!r}", item)
+    too_deep = Rejected(object_id, f"nested deeper than {MAX_NESTING} levels", item)
     try:
         data_json = json.dumps(item, ensure_ascii=False, allow_nan=False)
+    except RecursionError:
+        return too_deep
     except (ValueError, TypeError) as error:
         return Rejected(object_id, f"object is not storable JSON: {error}", item)
+    if _too_deep(data_json):
+        return too_deep
     cleaned, sanitized = item, 0
     # json.dumps spells NUL as \u0000: objects without that text (nearly all) skip the walk.
     if "\\u0000" in data_json:

@@ -132,6 +132,21 @@ connections = sa.Table(
     sa.Column("last_seen_at", timestamp_type(), nullable=False),
 )
 
+#: The webhook inbox: every verified event once (by event id), and when and how it was applied.
+webhook_events = sa.Table(
+    "_webhook_events",
+    metadata,
+    sa.Column("event_id", key_type(), primary_key=True),
+    sa.Column("type", key_type(), nullable=False),
+    sa.Column("code", key_type(), nullable=False),
+    sa.Column("connection_id", key_type(), nullable=False),
+    sa.Column("received_at", timestamp_type(), nullable=False),
+    sa.Column("processed_at", timestamp_type()),
+    sa.Column("outcome", key_type()),
+    sa.Column("payload", long_text_type(), nullable=False),
+    sa.Index("ix__webhook_events_processed_at", "processed_at"),
+)
+
 
 def is_mysql(conn: sa.Connection | sa.Engine) -> bool:
     """Whether the database is MySQL or MariaDB."""

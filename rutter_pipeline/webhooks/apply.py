@@ -6,12 +6,14 @@ import logging
 import re
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.rutter.webhooks import WebhookEvent
 from rutter_pipeline.warehouse.loader import mark_deleted
 from rutter_pipeline.warehouse.quarantine import quarantine_rows
+from rutter_pipeline.webhooks.inbox import without_secrets
 
 log = logging.getLogger("rutter_pipeline.webhooks")
 
@@ -22,22 +24,25 @@ WEBHOOKS = "webhooks"
 _TOKEN_IN_JSON = re.compile(r'("access_token"\s*:\s*")[^"]*(")')
 
 
-def apply_event(engine: Engine, event: WebhookEvent, *, received_at: datetime) -> str:
-    """Apply one event; returns what happened: `deleted`, `quarantined` or `ignored`.
+def apply_event(tx: sa.Connection, event: WebhookEvent, *, received_at: datetime) -> str:
+    """Apply one event in the caller's transaction; returns what happened: `deleted`, `quarantined` or `ignored`.
 
     Other events need no action here: the next incremental pull brings created and updated objects, and the
     sensor notices connections that became ready.
+
+    Args:
+        tx: a connection inside the transaction that marks the event processed.
+        event: the verified event.
+        received_at: when the event was first received, taken as the deletion time.
     """
     endpoint = DELETED_BY_WEBHOOK.get(event.entity or "")
     if event.action != "DELETED" or endpoint is None:
         return "ignored"
-    with engine.begin() as tx:
-        if not event.object_id:
-            quarantine_rows(tx, endpoint=WEBHOOKS, connection_id=event.connection_id,
-                            rejects=[(without_secrets(event.payload), f"{event.code} carries no object id")])
-            return "quarantined"
-        mark_deleted(tx, endpoint=endpoint, connection_id=event.connection_id,
-                     deletions=[(event.object_id, received_at)])
+    if not event.object_id:
+        quarantine_rows(tx, endpoint=WEBHOOKS, connection_id=event.connection_id,
+                        rejects=[(without_secrets(event.payload), f"{event.code} carries no object id")])
+        return "quarantined"
+    mark_deleted(tx, endpoint=endpoint, connection_id=event.connection_id, deletions=[(event.object_id, received_at)])
     log.info("%s: %s %s of connection %s marked deleted", event.code, endpoint.name, event.object_id,
              event.connection_id)
     return "deleted"
@@ -48,8 +53,3 @@ def quarantine_body(engine: Engine, body: bytes, reason: str) -> None:
     text = _TOKEN_IN_JSON.sub(r"\1***\2", body.decode("utf-8", errors="replace"))
     with engine.begin() as tx:
         quarantine_rows(tx, endpoint=WEBHOOKS, connection_id="unknown", rejects=[(text, reason)])
-
-
-def without_secrets(payload: dict) -> dict:
-    """The event without its access token (tokens never reach the database)."""
-    return {key: ("***" if key == "access_token" else value) for key, value in payload.items()}

@@ -114,3 +114,30 @@ def test_other_callers_can_quarantine_payload_reason_pairs(engine: sa.Engine) ->
     (row,) = quarantined(engine)
     assert (row["endpoint"], row["object_id"], row["reason"]) == ("events", "evt_1", "unknown resource")
     assert json.loads(row["payload"]) == event
+
+
+def nested_object(object_id: str, depth: int) -> dict:
+    """An order whose `note` nests `depth - 1` lists inside the object (depth levels in all)."""
+    value: list = []
+    for _ in range(depth - 2):
+        value = [value]
+    return good(object_id) | {"note": value}
+
+
+def test_objects_nested_too_deeply_are_quarantined_exactly(engine: sa.Engine) -> None:
+    batch = [nested_object("d30", 30), nested_object("d40", 40), nested_object("d600", 600),
+             nested_object("d3000", 3000), good("ok")]
+    with engine.begin() as conn:
+        result = load_batch(conn, endpoint=ORDERS, connection_id="conn_1", objects=batch)
+    rows = {row["object_id"]: row for row in quarantined(engine)}
+    if is_mysql(engine):
+        # MariaDB's JSON type holds 32 levels at most.
+        assert result == LoadResult(inserted=2, quarantined=3)
+        assert rows["d40"]["reason"] == "nested deeper than 32 levels, the most MariaDB's JSON type holds"
+    else:
+        assert result == LoadResult(inserted=3, quarantined=2)
+        assert stored(engine, ORDERS)["d40"]["data"] == batch[1]
+    assert rows["d600"]["reason"] == rows["d3000"]["reason"] == "nested deeper than 500 levels"
+    assert json.loads(rows["d600"]["payload"]) == batch[2]
+    # Exact, though too deep for json.dumps to write.
+    assert rows["d3000"]["payload"] == json.dumps(good("d3000"))[:-1] + ', "note": ' + "[" * 2999 + "]" * 2999 + "}"
