@@ -38,9 +38,18 @@ class WindowBy(str, enum.Enum):
     """How a backfill restricts a pull to one time window [start, end)."""
 
     CREATED_AT = "created_at"  # created_at_min / created_at_max query parameters (ms, inclusive)
-    LAST_SYNCED_AT = "last_synced_at"  # last_synced_at_min + sort ASC, stopping at the window's end
+    # filter=created_at>"<start - 1 ms>" + sort=created_at ASC, stopping at the window's end; objects with a
+    # null created_at belong to the first window (docs/architecture.md, "Windows")
+    CREATED_AT_SORTED = "created_at_sorted"
     PERIOD = "period"  # start_date / end_date of a financial statement
     NONE = "none"  # cannot be windowed without missing objects: the first window pulls everything
+
+    @property
+    def field(self) -> str | None:
+        """The object field that places an object in a window (None: no field does)."""
+        return {"created_at": "created_at", "created_at_sorted": "created_at", "period": "start_date"}.get(
+            self.value
+        )
 
 
 class ColumnType(str, enum.Enum):
@@ -146,6 +155,7 @@ def _accounting(
     columns: tuple[Column, ...],
     deleted_as: str | None = None,
     extra_query: str = "",
+    window_by: WindowBy = WindowBy.CREATED_AT_SORTED,
 ) -> Endpoint:
     return Endpoint(
         path=path,
@@ -154,7 +164,7 @@ def _accounting(
         kind=Kind.LIST,
         query_params=_ACCOUNTING_QUERY | frozenset(extra_query.split()),
         incremental=Incremental.LAST_SYNCED_AT,
-        window_by=WindowBy.LAST_SYNCED_AT,
+        window_by=window_by,
         version_field="last_synced_at",
         columns=columns,
         deleted_event_resource=deleted_as,

@@ -23,9 +23,14 @@ EP_PATH: dict[int, str] = {n: path for path, n in EP_INDEX.items()}
 class World:
     """Connections and objects of one sandbox, shared by the HTTP handlers and the Python API."""
 
-    def __init__(self, *, seed: int, index_file: str, now: datetime | None) -> None:
+    def __init__(
+        self, *, seed: int, index_file: str, now: datetime | None, nulls: str = "first", synced: str = "bunched"
+    ) -> None:
+        if synced not in profiles.SYNCED_SHAPES:
+            raise ValueError(f"synced must be one of {', '.join(profiles.SYNCED_SHAPES)}, got {synced!r}")
         self.seed = seed
-        self.store = Store(index_file, generated_ids=self._generated_ids)
+        self.synced = synced
+        self.store = Store(index_file, generated_ids=self._generated_ids, nulls=nulls)
         self.anchor_ms = profiles.anchor_ms(now)
         self.org_id = stable_uuid(seed, "organisation")
         self.connections: list[SandboxConnection] = []
@@ -72,10 +77,14 @@ class World:
         return conn
 
     def _rows(self, conn: SandboxConnection, path: str, count: int) -> Iterator[tuple[int, int, int, int, int, int]]:
-        times = profiles.commerce_times if conn.family == "commerce" else profiles.accounting_times
         ep = EP_INDEX[path]
         fields = endpoint_specs()[path]["fields"]
-        generated = times(seed=self.seed + conn.index, path=path, count=count, anchor=self.anchor_ms)
+        if conn.family == "commerce":
+            generated = profiles.commerce_times(seed=self.seed + conn.index, path=path, count=count,
+                                                anchor=self.anchor_ms)
+        else:
+            generated = profiles.accounting_times(seed=self.seed + conn.index, path=path, count=count,
+                                                  anchor=self.anchor_ms, synced=self.synced)
         # Null timestamps only where the catalog allows them (items, for one, always carry updated_at).
         created_nullable = fields.get("created_at", {}).get("nullable", False)
         updated_nullable = fields.get("updated_at", {}).get("nullable", False)
