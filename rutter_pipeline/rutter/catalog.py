@@ -231,6 +231,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             timestamp="arrival_at",
         ),
     ),
+    _commerce(
+        "/subscriptions",
+        query="created_at_min created_at_max updated_at_min updated_at_max",
+        window_by=WindowBy.CREATED_AT,
+        columns=_cols(text="platform_customer_id status iso_currency_code"),
+    ),
+    _commerce(
+        "/customer_groups",
+        query="updated_at_min updated_at_max",
+        window_by=WindowBy.NONE,
+        columns=_cols(text="name"),
+    ),
     # --- accounting -----------------------------------------------------------------------------------
     _accounting(
         "/accounting/accounts",
@@ -347,6 +359,47 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "/accounting/departments",
         deleted_as="DEPARTMENT",
         columns=_cols(text="name status parent_id", boolean="has_children"),
+    ),
+    _accounting(
+        "/accounting/locations",
+        deleted_as="LOCATION",
+        columns=_cols(text="name status parent_id", boolean="has_children"),
+    ),
+    _accounting(
+        "/accounting/payment_terms",
+        deleted_as="PAYMENT_TERM",
+        columns=_cols(text="term_name", numeric="due_days discount_days discount_percent"),
+    ),
+    _accounting(
+        "/accounting/currencies",
+        deleted_as="CURRENCIES",
+        columns=_cols(text="currency_code currency_name"),
+    ),
+    _accounting(
+        "/accounting/transactions",
+        deleted_as="ACCOUNTING_TRANSACTION",
+        # No created_at: nothing documented places a transaction in a month, so the first month takes them all.
+        window_by=WindowBy.NONE,
+        columns=_cols(text="rutter_transaction_id rutter_transaction_type platform_url", timestamp="transaction_date"),
+    ),
+    _accounting(
+        "/accounting/bank_deposits",
+        deleted_as="BANK_DEPOSIT",
+        columns=_cols(
+            text="account_id subsidiary_id currency_code memo platform_url",
+            numeric="total_amount",
+            timestamp="transaction_date",
+        ),
+    ),
+    _accounting(
+        "/accounting/bank_transfers",
+        deleted_as="BANK_TRANSFER",
+        columns=_cols(
+            text="credit_account_id debit_account_id class_id department_id location_id subsidiary_id "
+            "currency_code memo platform_url",
+            numeric="total_amount",
+            timestamp="transaction_date",
+        ),
     ),
     Endpoint(
         path="/accounting/company_info",
