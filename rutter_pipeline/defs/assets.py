@@ -106,6 +106,7 @@ def backfill_endpoint(endpoint: Endpoint, *, rutter: RutterResource, warehouse: 
                             endpoint=endpoint, window=target.window)
     figures = metadata.summary_metadata(summary, pull="backfill")
     figures["window"] = str(target.window)
+    figures["connection health"] = metadata.connection_health(warehouse.engine, connection.id)
     if summary.status == "ok":
         figures["preview"] = metadata.preview(warehouse.engine, endpoint=endpoint, connection_id=connection.id)
     return dg.MaterializeResult(asset_key=asset_key(endpoint), metadata=figures)

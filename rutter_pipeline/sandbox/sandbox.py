@@ -140,16 +140,22 @@ class Sandbox:
         name: str | None = None,
         ready: bool = True,
         needs_update: bool = False,
+        unhealthy: bool = False,
+        disabled: bool = False,
         counts: dict[str, int] | None = None,
         **object_counts: int,
     ) -> dict[str, Any]:
         """Add a connection with a small generated data set; `orders=100`, `invoices=5` ... set counts by name.
 
+        `unhealthy=True` makes a ready connection whose status says `is_healthy: false` (its data stays readable);
+        `disabled=True` one whose reads fail with `CONNECTION_DISABLED`.
+
         Keyword counts name the endpoint's last path segment (`orders`, `invoices`); `counts` takes full paths.
         """
         chosen = profiles.small_counts(platform) | dict(counts or {})
         chosen |= profiles.counts_by_object_name(platform, object_counts)
-        conn = self.world.add_connection(platform, name=name, counts=chosen, ready=ready, needs_update=needs_update)
+        conn = self.world.add_connection(platform, name=name, counts=chosen, ready=ready, needs_update=needs_update,
+                                         unhealthy=unhealthy, disabled=disabled)
         return conn.listing()
 
     def make_ready(self, connection_id: str) -> None:

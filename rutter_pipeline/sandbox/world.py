@@ -54,6 +54,8 @@ class World:
         counts: dict[str, int],
         ready: bool = True,
         needs_update: bool = False,
+        unhealthy: bool = False,
+        disabled: bool = False,
         currency: str = "USD",
     ) -> SandboxConnection:
         """Create a connection and index its generated objects."""
@@ -69,7 +71,7 @@ class World:
             name=name or f"{platform.title()} connection", counts=dict(counts), family_rank=rank,
             created_ms=self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS,
             last_sync_ms=self.anchor_ms if ready else self.anchor_ms - profiles.DAY_MS,
-            ready=ready, needs_update=needs_update, currency=currency, org_id=self.org_id,
+            ready=ready, needs_update=needs_update, unhealthy=unhealthy, disabled=disabled, currency=currency, org_id=self.org_id,
         )
         for path, count in conn.counts.items():
             self.store.insert_many(self._rows(conn, path, count))

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('rutter', '_connections') }}
+    select * from {{ source('rutter_pipeline', '_connections') }}
 
 ),
 
