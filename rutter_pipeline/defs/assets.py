@@ -24,8 +24,8 @@ OWNERS = ["team:data-platform"]
 
 _WINDOWS = {
     WindowBy.CREATED_AT: "Each month partition holds the objects created in that month (`created_at_min/max`).",
-    WindowBy.LAST_SYNCED_AT: "Each month partition holds the objects Rutter last synced in that month "
-    "(`last_synced_at_min`, sorted ascending), because accounting objects may have no `created_at`.",
+    WindowBy.CREATED_AT_SORTED: "Each month partition holds the objects created in that month (`filter` on "
+    "`created_at`, sorted ascending); objects without a `created_at` are in the first month.",
     WindowBy.PERIOD: "Each month partition holds the statement for that calendar month.",
     WindowBy.NONE: "Rutter offers no time filter here, so the first month partition holds every object and the "
     "others stay empty.",
@@ -106,6 +106,7 @@ def backfill_endpoint(endpoint: Endpoint, *, rutter: RutterResource, warehouse: 
                             endpoint=endpoint, window=target.window)
     figures = metadata.summary_metadata(summary, pull="backfill")
     figures["window"] = str(target.window)
+    figures["connection health"] = metadata.connection_health(warehouse.engine, connection.id)
     if summary.status == "ok":
         figures["preview"] = metadata.preview(warehouse.engine, endpoint=endpoint, connection_id=connection.id)
     return dg.MaterializeResult(asset_key=asset_key(endpoint), metadata=figures)

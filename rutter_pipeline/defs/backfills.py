@@ -2,7 +2,8 @@
 
 Shared by the connection sensor and `rutter-pipeline sync`, so both agree on what "loaded" means: a month is
 loaded when a backfill run of the family's job succeeded for that (connection, month). Incremental runs do not
-count, even when they wrote rows into the month, because they only bring changes since a watermark.
+count, even when they wrote rows into the month, because they only bring changes since a watermark; nor do
+backfill runs that loaded the month under an older meaning of the window (tag `rutter/windows`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from rutter_pipeline.defs.jobs import backfill_job_name, connection_tags
+from rutter_pipeline.defs.jobs import LEGACY_WINDOWS, WINDOWS, WINDOWS_TAG, backfill_job_name, connection_tags
 from rutter_pipeline.defs.partitions import CONNECTION, MONTH, families_of, partition_key
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.connections import Connection
@@ -65,18 +66,21 @@ def missing_months(
     """
     missing = []
     for family in families_of(connection):
-        settled, failures = _runs_by_month(instance, job_name=backfill_job_name(family), connection_id=connection.id)
+        settled, failures = _runs_by_month(instance, family=family, connection_id=connection.id)
         for month in months:
             if month not in settled and failures[month] < MAX_ATTEMPTS:
                 missing.append(MissingMonth(connection.id, family, month, failures[month]))
     return missing
 
 
-def _runs_by_month(instance: dg.DagsterInstance, *, job_name: str, connection_id: str) -> tuple[set[str], Counter]:
+def _runs_by_month(instance: dg.DagsterInstance, *, family: Family, connection_id: str) -> tuple[set[str], Counter]:
     # Both families' grids name their connection dimension `connection`, so the tag is the same for either job.
     records = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=job_name, tags={f"dagster/partition/{CONNECTION}": connection_id})
+        filters=dg.RunsFilter(job_name=backfill_job_name(family),
+                              tags={f"dagster/partition/{CONNECTION}": connection_id})
     )
+    # A run that loaded the month under an older meaning of the window does not count: the month is loaded again.
+    records = [r for r in records if r.dagster_run.tags.get(WINDOWS_TAG, LEGACY_WINDOWS[family]) == WINDOWS[family]]
     settled: set[str] = set()
     failures: Counter = Counter()
     for record in records:

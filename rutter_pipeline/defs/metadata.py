@@ -11,10 +11,25 @@ import sqlalchemy as sa
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.rutter.timeutil import ms_to_iso
 from rutter_pipeline.sync import SyncSummary
-from rutter_pipeline.warehouse.tables import raw_table
+from rutter_pipeline.warehouse.tables import connections, raw_table
 
 PREVIEW_ROWS = 5
 _PREVIEW_COLUMNS = 4
+
+
+def connection_health(engine: sa.Engine, connection_id: str) -> str:
+    """The connection's health as the last survey recorded it in `_connections`, in a few words."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(connections.c.is_disabled, connections.c.needs_update, connections.c.is_healthy,
+                      connections.c.last_sync_completed_at).where(connections.c.id == connection_id)
+        ).first()
+    if row is None or row.is_healthy is None:
+        return "unknown (not surveyed yet)"
+    state = ("disabled" if row.is_disabled else "needs re-authentication" if row.needs_update
+             else "healthy" if row.is_healthy else "unhealthy")
+    last = row.last_sync_completed_at
+    return f"{state}; Rutter's last completed sync: {last.isoformat() if last else 'never'}"
 
 
 def summary_metadata(summary: SyncSummary, *, pull: str) -> dict[str, Any]:

@@ -37,14 +37,16 @@ class ConnectionReport:
     ready: list[Connection] = field(default_factory=list)
     waiting: dict[str, str] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
+    #: Ready connections (still pulled) whose status says Rutter's syncs from the platform are failing.
+    unhealthy: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, str] = field(default_factory=dict)
     seen: list[Connection] = field(default_factory=list)
     statuses: dict[str, ConnectionStatus] = field(default_factory=dict)
 
     def as_cursor(self) -> str:
         """A readable cursor: the connections held back and why (shown on the sensor's page)."""
-        return json.dumps({"waiting": self.labelled(self.waiting), "broken": self.labelled(self.broken)},
-                          sort_keys=True)
+        return json.dumps({"waiting": self.labelled(self.waiting), "broken": self.labelled(self.broken),
+                           "unhealthy": self.labelled(self.unhealthy)}, sort_keys=True)
 
     def labelled(self, reasons: dict[str, str]) -> dict[str, str]:
         """The reasons, each prefixed with the connection's platform."""
@@ -78,6 +80,9 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None) -> Connecti
             report.waiting[connection.id] = "initial sync not finished"
         else:
             report.ready.append(connection)
+            if status.is_healthy is False:
+                last = status.last_sync_completed_at.isoformat() if status.last_sync_completed_at else "never"
+                report.unhealthy[connection.id] = f"unhealthy (Rutter's last completed sync: {last})"
     if engine is not None:
         with engine.begin() as tx:
             record_connections(tx, seen=report.seen, statuses=report.statuses)
@@ -139,6 +144,9 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) 
         ]
         for connection_id, why in {**report.waiting, **report.broken}.items():
             context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) skipped: {why}")
+        for connection_id, why in report.unhealthy.items():
+            context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) is {why}; "
+                                "its data may be stale")
         partition_changes = partition_requests(context.instance, report)
         for change in partition_changes:
             if isinstance(change, dg.DeleteDynamicPartitionsRequest):
@@ -157,6 +165,8 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) 
 def _skip_reason(report: ConnectionReport) -> str:
     held = report.labelled({**report.waiting, **report.broken})
     held_text = "; ".join(f"{cid} ({why})" for cid, why in sorted(held.items()))
+    unhealthy = report.labelled(report.unhealthy)
+    unhealthy_text = "; ".join(f"{cid} ({why})" for cid, why in sorted(unhealthy.items()))
     return f"every ready connection is backfilled ({len(report.ready)} ready)" + (
         f"; held back: {held_text}" if held else ""
-    )
+    ) + (f"; ready but {unhealthy_text}" if unhealthy else "")

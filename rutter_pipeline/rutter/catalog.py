@@ -38,9 +38,18 @@ class WindowBy(str, enum.Enum):
     """How a backfill restricts a pull to one time window [start, end)."""
 
     CREATED_AT = "created_at"  # created_at_min / created_at_max query parameters (ms, inclusive)
-    LAST_SYNCED_AT = "last_synced_at"  # last_synced_at_min + sort ASC, stopping at the window's end
+    # filter=created_at>"<start - 1 ms>" + sort=created_at ASC, stopping at the window's end; objects with a
+    # null created_at belong to the first window (docs/architecture.md, "Windows")
+    CREATED_AT_SORTED = "created_at_sorted"
     PERIOD = "period"  # start_date / end_date of a financial statement
     NONE = "none"  # cannot be windowed without missing objects: the first window pulls everything
+
+    @property
+    def field(self) -> str | None:
+        """The object field that places an object in a window (None: no field does)."""
+        return {"created_at": "created_at", "created_at_sorted": "created_at", "period": "start_date"}.get(
+            self.value
+        )
 
 
 class ColumnType(str, enum.Enum):
@@ -146,6 +155,7 @@ def _accounting(
     columns: tuple[Column, ...],
     deleted_as: str | None = None,
     extra_query: str = "",
+    window_by: WindowBy = WindowBy.CREATED_AT_SORTED,
 ) -> Endpoint:
     return Endpoint(
         path=path,
@@ -154,7 +164,7 @@ def _accounting(
         kind=Kind.LIST,
         query_params=_ACCOUNTING_QUERY | frozenset(extra_query.split()),
         incremental=Incremental.LAST_SYNCED_AT,
-        window_by=WindowBy.LAST_SYNCED_AT,
+        window_by=window_by,
         version_field="last_synced_at",
         columns=columns,
         deleted_event_resource=deleted_as,
@@ -220,6 +230,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             numeric="amount",
             timestamp="arrival_at",
         ),
+    ),
+    _commerce(
+        "/subscriptions",
+        query="created_at_min created_at_max updated_at_min updated_at_max",
+        window_by=WindowBy.CREATED_AT,
+        columns=_cols(text="platform_customer_id status iso_currency_code"),
+    ),
+    _commerce(
+        "/customer_groups",
+        query="updated_at_min updated_at_max",
+        window_by=WindowBy.NONE,
+        columns=_cols(text="name"),
     ),
     # --- accounting -----------------------------------------------------------------------------------
     _accounting(
@@ -337,6 +359,47 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "/accounting/departments",
         deleted_as="DEPARTMENT",
         columns=_cols(text="name status parent_id", boolean="has_children"),
+    ),
+    _accounting(
+        "/accounting/locations",
+        deleted_as="LOCATION",
+        columns=_cols(text="name status parent_id", boolean="has_children"),
+    ),
+    _accounting(
+        "/accounting/payment_terms",
+        deleted_as="PAYMENT_TERM",
+        columns=_cols(text="term_name", numeric="due_days discount_days discount_percent"),
+    ),
+    _accounting(
+        "/accounting/currencies",
+        deleted_as="CURRENCIES",
+        columns=_cols(text="currency_code currency_name"),
+    ),
+    _accounting(
+        "/accounting/transactions",
+        deleted_as="ACCOUNTING_TRANSACTION",
+        # No created_at: nothing documented places a transaction in a month, so the first month takes them all.
+        window_by=WindowBy.NONE,
+        columns=_cols(text="rutter_transaction_id rutter_transaction_type platform_url", timestamp="transaction_date"),
+    ),
+    _accounting(
+        "/accounting/bank_deposits",
+        deleted_as="BANK_DEPOSIT",
+        columns=_cols(
+            text="account_id subsidiary_id currency_code memo platform_url",
+            numeric="total_amount",
+            timestamp="transaction_date",
+        ),
+    ),
+    _accounting(
+        "/accounting/bank_transfers",
+        deleted_as="BANK_TRANSFER",
+        columns=_cols(
+            text="credit_account_id debit_account_id class_id department_id location_id subsidiary_id "
+            "currency_code memo platform_url",
+            numeric="total_amount",
+            timestamp="transaction_date",
+        ),
     ),
     Endpoint(
         path="/accounting/company_info",

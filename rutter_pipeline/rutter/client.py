@@ -30,7 +30,14 @@ from rutter_pipeline.rutter.retry import RetryPolicy
 from rutter_pipeline.rutter.stats import ClientStats
 from rutter_pipeline.rutter.timeutil import Window
 from rutter_pipeline.rutter.transport import Transport
-from rutter_pipeline.rutter.windows import changed_params, hold_to_window, month_of, period_dates, window_params
+from rutter_pipeline.rutter.windows import (
+    changed_params,
+    documents_in_window,
+    hold_to_window,
+    month_of,
+    period_dates,
+    window_params,
+)
 
 __all__ = ["Page", "RutterClient"]
 
@@ -171,19 +178,17 @@ class RutterClient:
         if endpoint.window_by is WindowBy.PERIOD:
             start, end = period_dates(window)
             return self._report_page(endpoint, access_token=access_token, start_date=start, end_date=end)
-        pages = self.iter_pages(
-            endpoint.path,
-            access_token=access_token,
-            response_key=endpoint.response_key,
-            params=window_params(endpoint, window),
-        )
-        return hold_to_window(
-            pages,
-            field=endpoint.window_by.value,
-            window=window,
-            stop_at_end=endpoint.window_by is WindowBy.LAST_SYNCED_AT,
-            on_drop=lambda count: self.stats.add(dropped_outside_window=count),
-        )
+        def list_pages(params: dict[str, Any]) -> Iterator[Page]:
+            return self.iter_pages(endpoint.path, access_token=access_token, response_key=endpoint.response_key,
+                                   params=params)
+
+        def on_drop(count: int) -> None:
+            self.stats.add(dropped_outside_window=count)
+
+        if endpoint.window_by is WindowBy.CREATED_AT_SORTED:
+            return documents_in_window(list_pages, window, on_drop=on_drop)
+        return hold_to_window(list_pages(window_params(endpoint, window)), field="created_at", window=window,
+                              stop_at_end=False, on_drop=on_drop)
 
     def changed_pages(self, endpoint: Endpoint, *, access_token: str, since_ms: int | None) -> Iterator[Page]:
         """Objects changed since `since_ms` (inclusive), per `endpoint.incremental`.

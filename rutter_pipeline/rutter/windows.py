@@ -15,18 +15,27 @@ from typing import Any
 
 from rutter_pipeline.rutter.catalog import Endpoint, Incremental, WindowBy
 from rutter_pipeline.rutter.paging import Page
-from rutter_pipeline.rutter.timeutil import Window, from_ms, iso_to_ms
+from rutter_pipeline.rutter.timeutil import Window, from_ms, iso_to_ms, ms_to_iso
 
 ASCENDING_SYNC = "last_synced_at ASC"
+ASCENDING_CREATED = "created_at ASC"
+DESCENDING_CREATED = "created_at DESC"
+
+#: Lists one endpoint's pages for the given query parameters.
+ListPages = Callable[[dict[str, Any]], Iterator[Page]]
 
 
 def window_params(endpoint: Endpoint, window: Window) -> dict[str, Any]:
-    """Query parameters restricting a list endpoint to `window` (CREATED_AT and LAST_SYNCED_AT only)."""
+    """Query parameters restricting a list endpoint to `window` (CREATED_AT and CREATED_AT_SORTED only).
+
+    CREATED_AT_SORTED uses only the documented `filter` operator `>`: `created_at > start - 1 ms` is
+    `created_at >= start` at the API's millisecond precision. The end is not asked for (`<` is not
+    documented): the listing is sorted ascending and the client stops at the window's end.
+    """
     if endpoint.window_by is WindowBy.CREATED_AT:
         return {"created_at_min": window.start_ms, "created_at_max": window.inclusive_max_ms}
-    if endpoint.window_by is WindowBy.LAST_SYNCED_AT:
-        # A 0 lower bound means "from the beginning" too; leaving it out keeps the request plain.
-        return {"last_synced_at_min": window.start_ms or None, "sort": ASCENDING_SYNC}
+    if endpoint.window_by is WindowBy.CREATED_AT_SORTED:
+        return window_params_for_documents(window)
     raise ValueError(f"{endpoint.path} is windowed by {endpoint.window_by.value}, not by query parameters")
 
 
@@ -57,6 +66,7 @@ def hold_to_window(
     window: Window,
     stop_at_end: bool,
     on_drop: Callable[[int], None],
+    keep_undated: bool = True,
 ) -> Iterator[Page]:
     """Drop objects whose `field` lies outside `window`; with `stop_at_end`, end at the first one past it.
 
@@ -64,19 +74,23 @@ def hold_to_window(
         pages: pages as served.
         field: the window timestamp field.
         window: the window the request asked for.
-        stop_at_end: the pages are sorted ascending by `field` (LAST_SYNCED_AT windows): the first object
+        stop_at_end: the pages are sorted ascending by `field` (CREATED_AT_SORTED windows): the first object
             at or after the window's end ends the pull; it and everything after it belong to later windows.
         on_drop: called with the number of objects dropped from a page for lying outside the window.
+        keep_undated: keep objects without a usable timestamp (else they are dropped: they belong to another
+            window).
 
     Yields:
-        Pages with only the window's objects (objects without a usable timestamp are kept).
+        Pages with only the window's objects.
     """
     for page in pages:
         kept: list[dict[str, Any]] = []
         dropped = 0
         for obj in page.objects:
             ms = _timestamp_ms(obj, field)
-            if ms is None or window.contains(ms):
+            if ms is None and not keep_undated:
+                dropped += 1
+            elif ms is None or window.contains(ms):
                 kept.append(obj)
             elif stop_at_end and window.end_ms is not None and ms >= window.end_ms:
                 if dropped:
@@ -88,6 +102,55 @@ def hold_to_window(
         if dropped:
             on_drop(dropped)
         yield page if len(kept) == len(page.objects) else replace(page, objects=kept)
+
+
+def documents_in_window(list_pages: ListPages, window: Window, *, on_drop: Callable[[int], None]) -> Iterator[Page]:
+    """The objects created in `window` (CREATED_AT_SORTED); the first window also gets those without a date.
+
+    Objects with a null `created_at` belong to the first window. Where the API sorts them is not documented,
+    so both orders are handled: when the ascending listing starts with an undated object, nulls sort first and
+    the first window has already read them all; when it starts with a dated one and was cut at the window's
+    end, nulls (if any) sort last, so first in descending order, and are read from the top of a
+    `created_at DESC` listing up to the first dated object (at most one page read in vain).
+    """
+    ascending = list_pages(window_params_for_documents(window))
+    if not window.is_first:
+        yield from hold_to_window(ascending, field="created_at", window=window, stop_at_end=True,
+                                  on_drop=on_drop, keep_undated=False)
+        return
+    seen: dict[str, Any] = {"first": None, "to_the_end": False}
+
+    def watched(pages: Iterator[Page]) -> Iterator[Page]:
+        for page in pages:
+            if seen["first"] is None and page.objects:
+                seen["first"] = page.objects[0]
+            yield page
+        seen["to_the_end"] = True
+
+    yield from hold_to_window(watched(ascending), field="created_at", window=window, stop_at_end=True,
+                              on_drop=on_drop)
+    first = seen["first"]
+    if first is None or seen["to_the_end"] or _timestamp_ms(first, "created_at") is None:
+        return
+    yield from _leading_undated(list_pages({"sort": DESCENDING_CREATED}))
+
+
+def window_params_for_documents(window: Window) -> dict[str, Any]:
+    """`sort` and `filter` of a CREATED_AT_SORTED window (see `window_params`)."""
+    params: dict[str, Any] = {"sort": ASCENDING_CREATED}
+    if window.start_ms is not None:
+        params["filter"] = f'created_at>"{ms_to_iso(window.start_ms - 1)}"'
+    return params
+
+
+def _leading_undated(pages: Iterator[Page]) -> Iterator[Page]:
+    """The objects without a `created_at` at the top of a listing, up to the first dated one."""
+    for page in pages:
+        for n, obj in enumerate(page.objects):
+            if _timestamp_ms(obj, "created_at") is not None:
+                yield replace(page, objects=page.objects[:n], next_cursor=None)
+                return
+        yield page
 
 
 def period_dates(window: Window) -> tuple[date, date]:

@@ -81,7 +81,7 @@ def _connection_status(conn: SandboxConnection) -> dict[str, Any]:
     listing = conn.listing()
     status = {
         "is_ready": conn.ready,
-        "is_healthy": not (conn.needs_update or conn.disabled),
+        "is_healthy": not (conn.needs_update or conn.disabled or conn.unhealthy),
         "last_sync_completed_at": listing["updated_at"] if conn.ready else None,
         "link_url": listing["link_url"],
         "platform": conn.platform,

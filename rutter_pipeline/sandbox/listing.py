@@ -101,7 +101,7 @@ def list_page(
             if len(objects) == limit:
                 more = True
                 break
-            after = (getattr(row, criteria.sort_column), row.seq)
+            after = (store.sort_value(row, criteria.sort_column), row.seq)
             body = render(row)
             if not criteria.predicates or all(check(body) for check in criteria.predicates):
                 objects.append(body)

@@ -34,6 +34,8 @@ class SandboxConnection:
     ready: bool = True
     needs_update: bool = False
     disabled: bool = False
+    #: Ready and readable, but Rutter reports its platform syncs failing (`is_healthy: false`).
+    unhealthy: bool = False
     currency: str = "USD"
     org_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -57,7 +59,7 @@ class SandboxConnection:
             return "needs_reauth"
         if not self.ready:
             return "not_ready"
-        return "active"
+        return "unhealthy" if self.unhealthy else "active"
 
     def envelope(self) -> dict[str, str]:
         """The `connection` object of list responses."""

@@ -102,22 +102,29 @@ def commerce_times(*, seed: int, path: str, count: int, anchor: int) -> Iterator
         yield created, updated, NULL_MS
 
 
-def accounting_times(*, seed: int, path: str, count: int, anchor: int) -> Iterator[tuple[int, int, int]]:
+#: How accounting objects' `last_synced_at` is laid out: `bunched` at the connection's initial sync and the
+#: hourly refreshes after it (what Rutter does), or `spread` over the history (an hour after each update).
+SYNCED_SHAPES = ("bunched", "spread")
+
+
+def accounting_times(
+    *, seed: int, path: str, count: int, anchor: int, synced: str = "bunched"
+) -> Iterator[tuple[int, int, int]]:
     """`(created_ms, updated_ms, synced_ms)` for each generated accounting object (NULL_MS for null)."""
     initial = initial_sync_ms(anchor)
     for seq, (created, updated, _) in enumerate(commerce_times(seed=seed, path=path, count=count, anchor=anchor)):
-        if updated > initial:
-            # Changed after the initial sync: picked up by the next hourly refresh.
-            synced = min(updated // HOUR_MS * HOUR_MS + HOUR_MS + 5 * 60_000, anchor)
+        if synced == "spread" or updated > initial:
+            # Changed after the initial sync (or every object, when spread): picked up by the next hourly refresh.
+            synced_ms = min(updated // HOUR_MS * HOUR_MS + HOUR_MS + 5 * 60_000, anchor)
         else:
-            synced = initial
+            synced_ms = initial
         if seq % 23 == 7:
             created = updated = NULL_MS
         elif seq % 23 == 11:
             created = NULL_MS
         if count == 1:
             created, updated = anchor - HISTORY_DAYS * DAY_MS, anchor - 30 * DAY_MS
-        yield created, updated, synced
+        yield created, updated, synced_ms
 
 
 def big_store(orders: int) -> dict[str, int]:

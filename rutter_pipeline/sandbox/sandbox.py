@@ -37,6 +37,10 @@ class Sandbox:
         webhook_url: where signed webhooks are POSTed (none are sent when None).
         rate_limit: `(max_requests, per_seconds)` for the whole organisation, or None for no limit.
         now: the moment data is generated relative to (rounded down to the day); the current time when None.
+        nulls: where null `created_at`/`updated_at` sort in ascending order, `first` or `last` (Rutter does not
+            document it; descending order is the reverse).
+        synced: accounting `last_synced_at` `bunched` at the initial sync and later refreshes (as Rutter
+            stamps them), or `spread` over the history.
     """
 
     def __init__(
@@ -51,6 +55,8 @@ class Sandbox:
         webhook_url: str | None = None,
         rate_limit: tuple[int, float] | None = (500, 10.0),
         now: datetime | None = None,
+        nulls: str = "first",
+        synced: str = "bunched",
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
@@ -61,7 +67,7 @@ class Sandbox:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         index_file = self.data_dir / f"sandbox-{seed}.sqlite3"
         index_file.unlink(missing_ok=True)
-        self.world = World(seed=seed, index_file=str(index_file), now=now)
+        self.world = World(seed=seed, index_file=str(index_file), now=now, nulls=nulls, synced=synced)
         self.webhooks = WebhookSender(webhook_url, client_secret)
         self._changes = Changes(self.world, self.webhooks)
         limit = SlidingWindowLimit(*(rate_limit or (None, 10.0)))
@@ -134,16 +140,22 @@ class Sandbox:
         name: str | None = None,
         ready: bool = True,
         needs_update: bool = False,
+        unhealthy: bool = False,
+        disabled: bool = False,
         counts: dict[str, int] | None = None,
         **object_counts: int,
     ) -> dict[str, Any]:
         """Add a connection with a small generated data set; `orders=100`, `invoices=5` ... set counts by name.
 
+        `unhealthy=True` makes a ready connection whose status says `is_healthy: false` (its data stays readable);
+        `disabled=True` one whose reads fail with `CONNECTION_DISABLED`.
+
         Keyword counts name the endpoint's last path segment (`orders`, `invoices`); `counts` takes full paths.
         """
         chosen = profiles.small_counts(platform) | dict(counts or {})
         chosen |= profiles.counts_by_object_name(platform, object_counts)
-        conn = self.world.add_connection(platform, name=name, counts=chosen, ready=ready, needs_update=needs_update)
+        conn = self.world.add_connection(platform, name=name, counts=chosen, ready=ready, needs_update=needs_update,
+                                         unhealthy=unhealthy, disabled=disabled)
         return conn.listing()
 
     def make_ready(self, connection_id: str) -> None:

@@ -17,6 +17,11 @@ from typing import Any, NamedTuple
 
 #: Stored instead of NULL for a missing created_at/updated_at so keyset ordering stays total.
 NULL_MS = -1
+#: Where a null created_at/updated_at sorts when nulls go last: above every real timestamp.
+_NULL_LAST_MS = 2**62
+#: Where null timestamps sort in ascending order (descending order is the reverse), as SQL databases differ:
+#: first as in MySQL and SQLite, last as in PostgreSQL. Rutter's choice is not documented.
+NULL_ORDERS = ("first", "last")
 
 SORT_COLUMNS = {"created_at": "created_ms", "updated_at": "updated_ms", "last_synced_at": "synced_ms"}
 
@@ -83,7 +88,10 @@ class Store:
         generated_ids: how ids of generated objects (stored as NULL) are derived from their sequence numbers.
     """
 
-    def __init__(self, path: str, *, generated_ids: GeneratedIds) -> None:
+    def __init__(self, path: str, *, generated_ids: GeneratedIds, nulls: str = "first") -> None:
+        if nulls not in NULL_ORDERS:
+            raise ValueError(f"nulls must be one of {', '.join(NULL_ORDERS)}, got {nulls!r}")
+        self.nulls = nulls
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         self._generated_ids = generated_ids
@@ -129,31 +137,46 @@ class Store:
         """Live objects in keyset order `(sort_column, seq)`, strictly after the `after` position.
 
         Orders other than `updated_ms`, and bounds on `synced_ms`, see only objects with a last_synced_at
-        (accounting objects: the only ones the API lists that way).
+        (accounting objects: the only ones the API lists that way). A null timestamp matches no bound, as in
+        SQL; where it sorts follows `nulls` (`after` holds `sort_value` positions).
         """
         where = ["conn = ?", "ep = ?", "deleted_ms IS NULL"]
         args: list[Any] = [conn, ep]
         for bound in bounds:
             where.append(f"{bound.column} {bound.op} ?")
             args.append(bound.value)
-            if bound.op in ("<", "<=", "="):
-                where.append(f"{bound.column} <> {NULL_MS}")
+            where.append(f"{bound.column} <> {NULL_MS}")
         if sort_column != "updated_ms" or any(b.column == "synced_ms" for b in bounds):
             # Only accounting lists take these; the condition (true for every accounting object) lets SQLite
             # use the indexes that leave commerce out.
             where.append(f"synced_ms <> {NULL_MS}")
+        key = self._sort_key(sort_column)
         if after is not None:
-            where.append(f"({sort_column}, seq) {'<' if descending else '>'} (?, ?)")
+            where.append(f"({key}, seq) {'<' if descending else '>'} (?, ?)")
             args.extend(after)
         direction = "DESC" if descending else "ASC"
         sql = (
             f"SELECT {_COLUMNS} FROM objects WHERE {' AND '.join(where)} "
-            f"ORDER BY {sort_column} {direction}, seq {direction} LIMIT ?"
+            f"ORDER BY {key} {direction}, seq {direction} LIMIT ?"
         )
         args.append(limit)
         with self._lock:
             found = self._db.execute(sql, args).fetchall()
         return self._rows(conn, ep, found)
+
+    def sort_value(self, row: Row, sort_column: str) -> int:
+        """The row's position in `sort_column` order (what a cursor keeps)."""
+        value = getattr(row, sort_column)
+        if value == NULL_MS and self.nulls == "last" and sort_column != "synced_ms":
+            return _NULL_LAST_MS
+        return value
+
+    def _sort_key(self, sort_column: str) -> str:
+        # last_synced_at is never null. Commerce lists (updated_at order) have no nulls either, so the plain
+        # column keeps its index for the million-order store.
+        if self.nulls == "first" or sort_column == "synced_ms":
+            return sort_column
+        return f"(CASE WHEN {sort_column} = {NULL_MS} THEN {_NULL_LAST_MS} ELSE {sort_column} END)"
 
     def all_rows(self, *, conn: int, ep: int, deleted: bool = False) -> list[Row]:
         """Every live (or every deleted) object of one endpoint, in generation order."""

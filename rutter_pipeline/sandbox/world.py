@@ -23,9 +23,14 @@ EP_PATH: dict[int, str] = {n: path for path, n in EP_INDEX.items()}
 class World:
     """Connections and objects of one sandbox, shared by the HTTP handlers and the Python API."""
 
-    def __init__(self, *, seed: int, index_file: str, now: datetime | None) -> None:
+    def __init__(
+        self, *, seed: int, index_file: str, now: datetime | None, nulls: str = "first", synced: str = "bunched"
+    ) -> None:
+        if synced not in profiles.SYNCED_SHAPES:
+            raise ValueError(f"synced must be one of {', '.join(profiles.SYNCED_SHAPES)}, got {synced!r}")
         self.seed = seed
-        self.store = Store(index_file, generated_ids=self._generated_ids)
+        self.synced = synced
+        self.store = Store(index_file, generated_ids=self._generated_ids, nulls=nulls)
         self.anchor_ms = profiles.anchor_ms(now)
         self.org_id = stable_uuid(seed, "organisation")
         self.connections: list[SandboxConnection] = []
@@ -49,6 +54,8 @@ class World:
         counts: dict[str, int],
         ready: bool = True,
         needs_update: bool = False,
+        unhealthy: bool = False,
+        disabled: bool = False,
         currency: str = "USD",
     ) -> SandboxConnection:
         """Create a connection and index its generated objects."""
@@ -64,7 +71,7 @@ class World:
             name=name or f"{platform.title()} connection", counts=dict(counts), family_rank=rank,
             created_ms=self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS,
             last_sync_ms=self.anchor_ms if ready else self.anchor_ms - profiles.DAY_MS,
-            ready=ready, needs_update=needs_update, currency=currency, org_id=self.org_id,
+            ready=ready, needs_update=needs_update, unhealthy=unhealthy, disabled=disabled, currency=currency, org_id=self.org_id,
         )
         for path, count in conn.counts.items():
             self.store.insert_many(self._rows(conn, path, count))
@@ -72,10 +79,14 @@ class World:
         return conn
 
     def _rows(self, conn: SandboxConnection, path: str, count: int) -> Iterator[tuple[int, int, int, int, int, int]]:
-        times = profiles.commerce_times if conn.family == "commerce" else profiles.accounting_times
         ep = EP_INDEX[path]
         fields = endpoint_specs()[path]["fields"]
-        generated = times(seed=self.seed + conn.index, path=path, count=count, anchor=self.anchor_ms)
+        if conn.family == "commerce":
+            generated = profiles.commerce_times(seed=self.seed + conn.index, path=path, count=count,
+                                                anchor=self.anchor_ms)
+        else:
+            generated = profiles.accounting_times(seed=self.seed + conn.index, path=path, count=count,
+                                                  anchor=self.anchor_ms, synced=self.synced)
         # Null timestamps only where the catalog allows them (items, for one, always carry updated_at).
         created_nullable = fields.get("created_at", {}).get("nullable", False)
         updated_nullable = fields.get("updated_at", {}).get("nullable", False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 
-from rutter_pipeline.rutter.catalog import Endpoint, WindowBy
+from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.sync.prefetch import prefetched
 from rutter_pipeline.sync.summary import SyncSummary
 
@@ -16,13 +16,6 @@ DEFAULT_BATCH_SIZE = 2_000
 
 #: How often (in pages) a long pull reports its progress.
 PROGRESS_EVERY_PAGES = 20
-
-_MONTH_FIELD = {
-    WindowBy.CREATED_AT: "created_at",
-    WindowBy.LAST_SYNCED_AT: "last_synced_at",
-    WindowBy.PERIOD: "start_date",
-}
-
 
 def batches(pages: Iterable, *, batch_size: int, summary: SyncSummary) -> Iterator[list[dict]]:
     """Group the objects of consecutive pages into lists of about `batch_size`, counting pages and objects.
@@ -53,7 +46,7 @@ def batches(pages: Iterable, *, batch_size: int, summary: SyncSummary) -> Iterat
 
 def months_of(endpoint: Endpoint, objects: Iterable[dict]) -> set[str]:
     """The `YYYY-MM` months of the objects' window timestamps (objects without one are left out)."""
-    field = _MONTH_FIELD.get(endpoint.window_by)
+    field = endpoint.window_by.field
     if field is None:
         return set()
     months = set()

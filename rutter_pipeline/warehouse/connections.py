@@ -11,6 +11,9 @@ from sqlalchemy.dialects import mysql, postgresql
 from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
 from rutter_pipeline.warehouse.tables import connections, is_mysql
 
+#: Fields read from `/connections/status`: kept as last known when a survey could not read the status.
+_HEALTH = ("is_ready", "needs_update", "is_disabled", "is_healthy", "last_sync_completed_at")
+
 
 def record_connections(
     conn: sa.Connection,
@@ -37,6 +40,9 @@ def record_connections(
             "is_ready": status.is_ready if status else None,
             "needs_update": status.needs_update if status else None,
             "is_disabled": status.is_disabled if status else None,
+            "is_healthy": status.is_healthy if status else None,
+            "last_sync_completed_at": (_stored_time(conn, status.last_sync_completed_at)
+                                       if status and status.last_sync_completed_at else None),
             "created_at": _stored_time(conn, connection.created_at) if connection.created_at else None,
             "first_seen_at": now,
             "last_seen_at": now,
@@ -44,8 +50,7 @@ def record_connections(
         changes = {key: value for key, value in values.items() if key not in ("id", "first_seen_at")}
         if status is None:
             # Keep the last known health rather than forgetting it.
-            changes = {key: value for key, value in changes.items() if key not in ("is_ready", "needs_update",
-                                                                                   "is_disabled")}
+            changes = {key: value for key, value in changes.items() if key not in _HEALTH}
         if is_mysql(conn):
             statement = mysql.insert(connections).values(values).on_duplicate_key_update(changes)
         else:

@@ -20,6 +20,7 @@ from rutter_pipeline.rutter.catalog import Family, Kind
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.platforms import family_of
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
+from rutter_pipeline.warehouse.connections import record_connections
 from rutter_pipeline.warehouse.deletions import mark_deleted
 from rutter_pipeline.warehouse.loader import load_batch
 from rutter_pipeline.warehouse.schema import upgrade
@@ -76,6 +77,14 @@ def _load_statements(engine: sa.Engine, client: RutterClient, connection: dict) 
             load_batch(conn, endpoint=endpoint, connection_id=connection["id"], objects=reports)
 
 
+def _record_connections(engine: sa.Engine, client: RutterClient) -> None:
+    """`_connections` as a survey records it: every connection with its status."""
+    seen = client.list_connections()
+    statuses = {c.id: client.connection_status(c.access_token) for c in seen}
+    with engine.begin() as conn:
+        record_connections(conn, seen=seen, statuses=statuses)
+
+
 def _delete_one_refunded_order(engine: sa.Engine, connection_id: str) -> str:
     """Soft-delete an order the marts would otherwise count, so the test can check staging drops it."""
     with engine.begin() as conn:
@@ -98,6 +107,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltW
             client = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID,
                                   client_secret=DEFAULT_CLIENT_SECRET)
             connections = sandbox.connections()
+            _record_connections(engine, client)
             for connection in connections:
                 _load_lists(engine, sandbox, connection)
                 ready = connection["status"] not in ("not_ready", "needs_reauth")

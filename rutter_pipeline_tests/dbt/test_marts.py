@@ -28,7 +28,7 @@ def test_dbt_build_passes_every_model_and_test(built_warehouse: BuiltWarehouse) 
     statuses = Counter(r["status"] for r in results)
     assert set(statuses) <= {"success", "pass"}, statuses
     kinds = Counter(r["unique_id"].split(".")[0] for r in results)
-    assert kinds["model"] == 45 and kinds["unit_test"] >= 6 and kinds["test"] >= 150, kinds
+    assert kinds["model"] == 55 and kinds["unit_test"] >= 6 and kinds["test"] >= 150, kinds
     print(f"\ndbt build on the default sandbox data: {built_warehouse.seconds:.1f}s, {dict(kinds)}")
 
 
@@ -170,3 +170,14 @@ def test_pnl_uses_statements_and_falls_back_to_journal_entries(built_warehouse: 
     assert len(statements) > 12
     for row in statements.itertuples():
         assert _money(marts.loc[row.month].net_income) == _money(row.net_income)
+
+
+def test_dim_connections_has_one_row_per_connection_with_its_health(built_warehouse: BuiltWarehouse) -> None:
+    rows = _frame(built_warehouse, "select connection_name, health, is_healthy, last_sync_completed_at "
+                                   "from analytics.dim_connections")
+    health = dict(zip(rows.connection_name, rows.health))
+    assert len(rows) == len(built_warehouse.connections)
+    assert health == {"Shopify store": "healthy", "QuickBooks company": "healthy", "Xero organisation": "healthy",
+                      "Amazon seller": "not_ready", "NetSuite subsidiary": "needs_reauth"}
+    ready = rows[rows.health == "healthy"]
+    assert ready.last_sync_completed_at.notna().all()

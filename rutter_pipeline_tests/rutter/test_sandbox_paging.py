@@ -97,7 +97,7 @@ def test_monthly_order_windows_partition_the_orders_exactly(sandbox_session):
     assert truth[very_old]["created_at"] < "2016" and placed[very_old][0].start_ms is None
 
 
-def test_last_synced_windows_partition_the_invoices_exactly(sandbox):
+def test_created_at_windows_partition_the_invoices_exactly_while_they_change(sandbox):
     sb = sandbox
     client = sandbox_client(sb, page_size=40)
     conn, token = sb.connection_id("QUICKBOOKS"), sb.access_token("QUICKBOOKS")
@@ -107,12 +107,12 @@ def test_last_synced_windows_partition_the_invoices_exactly(sandbox):
             sb.update(conn, INVOICES.path, object_id, {"memo": "touched"})
         sb.refresh()
     truth = {obj["id"]: obj for obj in sb.truth(conn, INVOICES.path)}
-    stamps = sorted({iso_to_ms(obj["last_synced_at"]) for obj in truth.values()})
-    assert len(stamps) >= 3
-    # Bounds exactly on shared stamps (many objects per stamp, across page boundaries) and just after one.
+    stamps = sorted({iso_to_ms(obj["created_at"]) for obj in truth.values() if obj["created_at"]})
+    # Bounds exactly on an object's created_at, just after one, and on a month start.
     bounds = [stamps[1], stamps[-1], stamps[-1] + 1, _month_starts(datetime(2024, 1, 1), datetime(2024, 2, 1))[0]]
-    placed = _partition(client, INVOICES, token, _windows(bounds), "last_synced_at")
+    windows = _windows(bounds)
+    placed = _partition(client, INVOICES, token, windows, "created_at")
     assert set(placed) == set(truth)
     assert all(len(hits) == 1 for hits in placed.values())
     nulls = [i for i, obj in truth.items() if obj["created_at"] is None]
-    assert nulls and all(i in placed for i in nulls), "null created_at does not keep an invoice out"
+    assert nulls and all(placed[i] == [windows[0]] for i in nulls), "undated invoices belong to the first window"

@@ -128,7 +128,79 @@ def shape_customer(customer: dict[str, Any], ctx: Context, links: Links) -> None
             customer[key] = name
 
 
+def shape_bank_deposit(deposit: dict[str, Any], ctx: Context, links: Links) -> None:
+    """Invoice payments of the same connection deposited into one account: the total is their sum."""
+    payments = [links.pick("/accounting/invoice_payments") for _ in range(ctx.rng.randint(1, 3))]
+    linked = [{"id": pid, "payment_amount": round(ctx.rng.uniform(50, 2500), 2), "type": "invoice_payment"}
+              for pid in payments if pid is not None]
+    total = round(sum(link["payment_amount"] for link in linked), 2)
+    deposit.update(account_id=links.pick("/accounting/accounts"), currency_code=ctx.currency, total_amount=total,
+                   transaction_date=iso_ms(ctx.base_ms), linked_payments=linked)
+    for line in deposit.get("line_items") or []:
+        line["total_amount"] = round(total / len(deposit["line_items"]), 2)
+
+
+def shape_bank_transfer(transfer: dict[str, Any], ctx: Context, links: Links) -> None:
+    """Money moved between two different accounts of the same connection."""
+    accounts = links.count("/accounting/accounts")
+    credit = ctx.rng.randrange(accounts) if accounts else None
+    debit = None if credit is None or accounts < 2 else (credit + ctx.rng.randrange(1, accounts)) % accounts
+    transfer.update(credit_account_id=None if credit is None else links.nth("/accounting/accounts", credit),
+                    debit_account_id=None if debit is None else links.nth("/accounting/accounts", debit),
+                    currency_code=ctx.currency,
+                    total_amount=round(ctx.rng.uniform(100, 20_000), 2), transaction_date=iso_ms(ctx.base_ms),
+                    location_id=links.pick("/accounting/locations"), class_id=links.pick("/accounting/classes"),
+                    department_id=links.pick("/accounting/departments"))
+
+
+_TRANSACTION_TYPES = ("invoice", "invoice_payment", "bill", "bill_payment", "expense", "journal_entry",
+                      "bank_deposit", "bank_transfer")
+
+
+def shape_transaction(transaction: dict[str, Any], ctx: Context, links: Links) -> None:
+    """A ledger transaction of one of the documented document kinds."""
+    transaction["rutter_transaction_type"] = ctx.rng.choice(_TRANSACTION_TYPES)
+    transaction["transaction_date"] = iso_ms(ctx.base_ms)
+
+
+_CURRENCIES = {"USD": "US Dollar", "EUR": "Euro", "GBP": "British Pound", "CAD": "Canadian Dollar",
+               "AUD": "Australian Dollar", "JPY": "Japanese Yen"}
+
+
+def shape_currency(currency: dict[str, Any], ctx: Context, links: Links) -> None:
+    """The connection's home currency first, then other common ones (codes repeat past the sixth)."""
+    codes = [ctx.currency, *(code for code in _CURRENCIES if code != ctx.currency)]
+    # Currencies have no platform_id: the sequence number is the last part of the object's key.
+    code = codes[int(ctx.key.rsplit(":", 1)[-1]) % len(codes)]
+    currency.update(currency_code=code, currency_name=_CURRENCIES.get(code, code))
+
+
+_TERMS = ((0, "Due on receipt"), (15, "Net 15"), (30, "Net 30"), (45, "Net 45"), (60, "Net 60"), (90, "Net 90"))
+
+
+def shape_payment_term(term: dict[str, Any], ctx: Context, links: Links) -> None:
+    """Net-N terms, one in three with an early-payment discount (2/10 net 30 style)."""
+    days, name = _TERMS[_seq(term) % len(_TERMS)]
+    discounted = _seq(term) % 3 == 2 and days >= 30
+    term.update(due_days=float(days), term_name=f"2/10 {name}" if discounted else name,
+                discount_days=10.0 if discounted else None, discount_percent=2.0 if discounted else None)
+
+
+def shape_location(location: dict[str, Any], ctx: Context, links: Links) -> None:
+    """A place of business with a city name; the first has the others under it."""
+    seq = _seq(location)
+    location.update(name=f"{text.person_or_company(ctx.rng).split()[0]} {'Head office' if seq == 0 else 'branch'}",
+                    parent_id=None if seq == 0 else links.nth("/accounting/locations", 0), has_children=seq == 0,
+                    status="active")
+
+
 SHAPERS = {
+    "/accounting/bank_deposits": shape_bank_deposit,
+    "/accounting/bank_transfers": shape_bank_transfer,
+    "/accounting/transactions": shape_transaction,
+    "/accounting/currencies": shape_currency,
+    "/accounting/payment_terms": shape_payment_term,
+    "/accounting/locations": shape_location,
     "/accounting/invoices": shape_invoice,
     "/accounting/bills": shape_bill,
     "/accounting/invoice_payments": shape_invoice_payment,
