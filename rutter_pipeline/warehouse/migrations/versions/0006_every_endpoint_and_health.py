@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql, postgresql
 
 revision = "0006_every_endpoint_and_health"
-down_revision = "0002_connections"
+down_revision = "0004_webhook_events"
 branch_labels = None
 depends_on = None
 
