@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -106,22 +108,97 @@ def _dev(settings: Settings, *, port: int) -> int:
         if not settings.warehouse_url:
             from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
 
-            server = EmbeddedPostgres(settings.data_dir)
-            print(_connect_lines(server) + "\n  (or run `rutter-pipeline db` in another terminal)", flush=True)
-            server.stop()
+            # The same server the runtime holds (one handle per process): not stopped here.
+            print(_connect_lines(EmbeddedPostgres(settings.data_dir)) + "\n  (or run `rutter-pipeline db` in another "
+                  "terminal)", flush=True)
         workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
-        command = [sys.executable, "-m", "dagster", "dev", *workspace, "--port", str(port)]
-        # A SIGTERM must still stop the UI and then the sandbox and embedded PostgreSQL this process holds.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        ui = subprocess.Popen(command)
+        # Dagster's own processes log warnings only; runs keep every event in the UI (see defs' console logger).
+        command = [sys.executable, "-W", "ignore", "-m", "dagster", "dev", *workspace, "--port", str(port),
+                   "--log-level", "warning"]
+        print(f"Dagster UI: http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
+        # Its own session: a Ctrl-C reaches this process only, which then stops Dagster's processes in order.
+        ui = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        output = _Forward(ui.stdout)
+        # From here Ctrl-C and SIGTERM are waited for, not raised, so they cannot interrupt the cleanup.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTERM])
+        asked_to_stop = False
         try:
-            return ui.wait()
-        except KeyboardInterrupt:
-            return 0
+            while ui.poll() is None and not asked_to_stop:
+                asked_to_stop = signal.sigtimedwait([signal.SIGINT, signal.SIGTERM], 1) is not None
         finally:
-            if ui.poll() is None:
-                ui.terminate()
-                ui.wait(timeout=60)
+            # Runs interrupted by the stop report it with a stack trace: the UI keeps it, the terminal need not.
+            output.silence()
+            _stop_dagster(ui)
+            if not settings.warehouse_url:
+                _forget_dead_handles(settings.data_dir)
+        print("Stopped.", flush=True)
+        return 0 if asked_to_stop else ui.returncode
+
+
+class _Forward:
+    """Copies a child's output to ours line by line, until silenced (then it only drains the pipe)."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001 - a binary pipe
+        import threading
+
+        self._stream = stream
+        self._silenced = threading.Event()
+        threading.Thread(target=self._copy, daemon=True).start()
+
+    def _copy(self) -> None:
+        for line in iter(self._stream.readline, b""):
+            if not self._silenced.is_set():
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+
+    def silence(self) -> None:
+        """Stop copying; keep reading so no writer blocks on a full pipe."""
+        self._silenced.set()
+
+
+def _stop_dagster(ui: subprocess.Popen, *, grace_seconds: float = 5) -> None:
+    """Stop `dagster dev` and every process it started (webserver, daemon, code servers, runs).
+
+    `dagster dev` is asked first (SIGINT, its own way to stop); whatever is left of its process group after
+    `grace_seconds` (a run in flight, a hung daemon thread) is killed, so the command ends within seconds.
+    """
+    if ui.poll() is None:
+        ui.send_signal(signal.SIGINT)
+        try:
+            ui.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(ui.pid, sig)
+        except ProcessLookupError:
+            break
+        time.sleep(1)
+    ui.wait()
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    """Drop the pids of killed processes from the embedded server's list of users.
+
+    The server stops when its last user releases it; a process killed outright (a code server, a run) never
+    releases it, and would keep it running for good after `dev` ends.
+    """
+    handles = data_dir.resolve() / "pgdata" / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if _alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a killed process not reaped yet is a zombie: it holds nothing
 
 
 def _sync(settings: Settings) -> int:
