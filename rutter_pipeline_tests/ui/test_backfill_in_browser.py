@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from rutter_pipeline_tests.ui.conftest import DevServer, months_back, shot
 
@@ -122,3 +123,23 @@ def test_backfill_two_partitions_from_the_asset_page(page, dev_server: DevServer
     _open(page, dev_server, f"/assets/{asset}?view=partitions")
     page.get_by_text(months[0]).first.wait_for()
     shot(page, f"{name}-partitions")
+
+
+AUTOMATION = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes {
+    schedules { name scheduleState { status } }
+    sensors { name sensorState { status } } } } } }
+"""
+
+
+def test_automation_shows_schedules_and_sensors_running(page, dev_server: DevServer) -> None:
+    _open(page, dev_server, "/automation")
+    for name in ("commerce_incremental_sync_schedule", "accounting_incremental_sync_schedule", "rutter_connections"):
+        page.get_by_text(name, exact=True).first.wait_for()
+    expect(page.locator("[class*='Skeleton']")).to_have_count(0, timeout=60_000)  # the rows' states loaded
+    shot(page, "automation")
+    [repository] = dev_server.graphql(AUTOMATION)["repositoriesOrError"]["nodes"]
+    states = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
+    states |= {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
+    assert states == dict.fromkeys(("commerce_incremental_sync_schedule", "accounting_incremental_sync_schedule",
+                                    "rutter_connections", "refresh_marts_sensor"), "RUNNING")
