@@ -1,7 +1,8 @@
 {#- The large commerce facts are incremental: a build after a sync redoes only the orders written since the
     previous build. Every write to `rutter.orders` (insert, update, soft delete) sets `_synced_at`, so "written
-    since" is `_synced_at` later than the newest `synced_at` the model already holds, less a margin
-    (`incremental_margin_minutes`) for sync transactions that committed after a later one had started. Models
+    since" is `_synced_at` later than the newest `synced_at` the model already holds, less an optional margin
+    (`incremental_margin_minutes`, 0 by default: the marts are built when no sync is running) for writes that
+    commit after a later one. Deletions do not depend on it: rows of deleted orders are removed by id. Models
     keep one row set per order: they delete the rows of those orders, then insert them again from the live
     orders (`delete+insert` on `order_id`), so updates, removed lines or refunds and deletions all land. A
     `--full-refresh` builds them from scratch and gives the same rows. -#}
@@ -53,9 +54,9 @@
     select 1
 {%- endmacro %}
 
-{#- Post-hook of `fct_orders`: remove the orders deleted in the raw table. It runs after the insert because
-    the build needs their old rows to know which customers to renumber, and it does not use the watermark,
-    which the insert has just moved. -#}
+{#- Post-hook of the per-order models: remove the rows of orders deleted in the raw table, whenever they were
+    deleted (a partial index holds their ids). In `fct_orders` it must run after the insert, because the build
+    needs their old rows to know which customers to renumber. -#}
 {% macro delete_deleted_orders() -%}
     {%- if is_incremental() -%}
     delete from {{ this }}

@@ -10,7 +10,7 @@
     on_schema_change='fail',
     indexes=[{'columns': ['order_id']}],
     pre_hook="{{ delete_orders_written_since_last_build() }}",
-    post_hook="analyze {{ this }}",
+    post_hook=["{{ delete_deleted_orders() }}", "analyze {{ this }}"],
 ) }}
 with
 

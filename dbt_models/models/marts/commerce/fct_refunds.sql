@@ -7,6 +7,7 @@
     on_schema_change='fail',
     indexes=[{'columns': ['order_id']}],
     pre_hook="{{ delete_orders_written_since_last_build() }}",
+    post_hook="{{ delete_deleted_orders() }}",
 ) }}
 with
 
