@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,12 +18,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from rutter_pipeline.defs.dbt import DBT_PROJECT_DIR, dbt_env
 from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.catalog import Kind
 from rutter_pipeline.rutter.platforms import family_of
 from rutter_pipeline.sandbox import Sandbox
 from rutter_pipeline.warehouse.merge_postgres import merge
 from rutter_pipeline.warehouse.rows import Prepared, prepare
+from rutter_pipeline.warehouse.schema import upgrade
+from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
 
 ORDERS = int(os.environ.get("RUTTER_MARTS_BENCH_ORDERS", "100000"))
 SANDBOX_NOW = datetime(2025, 6, 15, tzinfo=timezone.utc)
@@ -29,7 +34,8 @@ _BATCH = 20_000
 
 
 def load_big_store(engine: sa.Engine, orders: int, *, synced_at: datetime) -> str:
-    """Load a sandbox store of `orders` orders (and its customers, products, ...) into the raw tables.
+    """Load a sandbox store of `orders` orders (and its customers, products, ...) into the raw tables, each batch
+    a second after the previous one from `synced_at` on, as a sync spreads its writes.
 
     Returns:
         The store's connection id.
@@ -46,9 +52,10 @@ def load_big_store(engine: sa.Engine, orders: int, *, synced_at: datetime) -> st
                 batch.append(outcome)
                 if len(batch) == _BATCH:
                     _copy(engine, endpoint, connection["id"], batch, synced_at)
-                    batch = []
+                    batch, synced_at = [], synced_at + timedelta(seconds=1)
             if batch:
                 _copy(engine, endpoint, connection["id"], batch, synced_at)
+                synced_at += timedelta(seconds=1)
     with engine.begin() as conn:
         conn.execute(sa.text("analyze"))
     return connection["id"]
@@ -58,3 +65,48 @@ def _copy(engine: sa.Engine, endpoint: catalog.Endpoint, connection_id: str, row
           synced_at: datetime) -> None:
     with engine.begin() as conn:
         merge(conn, endpoint=endpoint, connection_id=connection_id, rows=rows, synced_at=synced_at)
+
+
+def _dbt(url: str, args: list[str], target: Path) -> float:
+    command = [
+        str(Path(sys.executable).parent / "dbt"), *args, "--vars", json.dumps({"as_of_date": "2025-06-15"}),
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target), "--log-path", str(target),
+    ]
+    env = {"PATH": os.environ["PATH"], "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **dbt_env(url)}
+    started = time.monotonic()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-3000:]
+    return seconds
+
+
+def _change_orders(engine: sa.Engine, count: int) -> None:
+    """About `count` orders written again by a sync: a tenth deleted, the rest updated."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "update rutter.orders set total_price = total_price + 1, _synced_at = now(), "
+            "_deleted_at = case when random() < 0.1 then now() end "
+            "where id in (select id from rutter.orders order by random() limit :n)"), {"n": count})
+
+
+@pytest.mark.benchmark
+def test_marts_full_and_incremental_build(tmp_path: Path) -> None:
+    for url in _fresh_database(POSTGRES_SERVER, "postgres", mysql=False):
+        engine = sa.create_engine(url)
+        upgrade(engine)
+        started = time.monotonic()
+        load_big_store(engine, ORDERS, synced_at=datetime.now(timezone.utc) - timedelta(days=1))
+        loaded = time.monotonic() - started
+        _dbt(url, ["parse"], tmp_path)  # parsing (about 8 s) is not part of any build below
+        full = _dbt(url, ["build"], tmp_path)
+        _change_orders(engine, 100)
+        first_incremental = _dbt(url, ["build"], tmp_path)
+        _change_orders(engine, 100)
+        incremental = _dbt(url, ["build"], tmp_path)
+        _change_orders(engine, 100)
+        incremental_run = _dbt(url, ["run", "--select", "+fct_order_lines", "+fct_refunds"], tmp_path)
+        print(f"\nmarts at {ORDERS:,} orders: load {loaded:.0f} s; dbt build full {full:.1f} s; "
+              f"after 100 changed orders: dbt build {first_incremental:.1f} s, again {incremental:.1f} s; "
+              f"dbt run of the order models only {incremental_run:.1f} s")
+        engine.dispose()
