@@ -66,3 +66,16 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Indexes the incremental models read the raw tables by, created once (`on-run-start`): `_synced_at` of the
+    orders ("written since the last build") and the ids of deleted orders (a partial index). Kept here, beside
+    the models that need them, rather than in the sync's schema; skipped if the dbt user does not own the
+    table. -#}
+{% macro create_raw_order_indexes() -%}
+    {%- set orders = source('rutter', 'orders') -%}
+    do $$ begin
+        create index if not exists ix_orders__synced_at on {{ orders }} (_synced_at);
+        create index if not exists ix_orders_deleted on {{ orders }} (id) where _deleted_at is not null;
+    exception when insufficient_privilege then null;
+    end $$
+{%- endmacro %}
