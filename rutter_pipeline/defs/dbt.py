@@ -9,12 +9,13 @@ never fire here, because the Rutter assets are partitioned by (connection, month
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,13 @@ _ACTIVE_STATUSES = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
+
+#: Where the state the marts were last built from is kept, in the marts' own schema (see `profiles.yml`).
+BUILT_FROM_TABLE = "_marts_built_from"
+
+#: libpq options for dbt's connections: PostgreSQL checks every 2 s that dbt is still there while a query
+#: runs, so a killed build does not leave its `CREATE TABLE AS` running in the server.
+DBT_PGOPTIONS = "-c client_connection_check_interval=2000"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -78,11 +86,15 @@ def dbt_env_from_url(url: sa.URL | str) -> dict[str, str]:
     }
 
 
-def _latest_project_change() -> float:
+def _project_files() -> list[Path]:
     paths = [DBT_PROJECT_DIR / name for name in _PROJECT_FILES]
     for folder in _PROJECT_DIRS:
         paths += (DBT_PROJECT_DIR / folder).rglob("*")
-    return max(path.stat().st_mtime for path in paths if path.is_file())
+    return [path for path in paths if path.is_file()]
+
+
+def _latest_project_change() -> float:
+    return max(path.stat().st_mtime for path in _project_files())
 
 
 def _manifest_is_current() -> bool:
@@ -168,6 +180,58 @@ def _dbt_environment(env: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def marts_schema() -> str:
+    """The schema the marts are built in (`RUTTER_DBT_SCHEMA`, as `profiles.yml` reads it)."""
+    return os.environ.get("RUTTER_DBT_SCHEMA", "analytics")
+
+
+def sources_state(engine: sa.Engine, *, today: date | None = None) -> str:
+    """What the marts would be built from: every raw table's row count and newest `_synced_at`, the dbt
+    project's files and the day (aging and DSO are computed as of today), as one digest.
+
+    Every write to a raw table (insert, update, soft delete) sets `_synced_at`, so an unchanged digest means
+    a build would give the same marts.
+    """
+    tables = sorted(endpoint.name for family in catalog.Family for endpoint in catalog.endpoints_for(family))
+    query = " union all ".join(
+        f"select '{name}', count(*), max(_synced_at) from rutter.{name}" for name in tables
+    )
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for row in conn.execute(sa.text(query)):
+            digest.update(repr(tuple(row)).encode())
+    for path in sorted(_project_files()):
+        digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode() + path.read_bytes())
+    digest.update((today or datetime.now(timezone.utc).date()).isoformat().encode())
+    return digest.hexdigest()
+
+
+def last_built_from(engine: sa.Engine) -> str | None:
+    """The `sources_state` the marts were last built from, or None if they never were (by this project)."""
+    with engine.connect() as conn:
+        exists = conn.execute(sa.text("select to_regclass(:t)"), {"t": f"{marts_schema()}.{BUILT_FROM_TABLE}"})
+        if exists.scalar_one() is None:
+            return None
+        return conn.execute(sa.text(f"select state from {marts_schema()}.{BUILT_FROM_TABLE}")).scalar_one_or_none()
+
+
+def record_built_from(engine: sa.Engine, state: str) -> None:
+    """Remember in the warehouse that the marts were built from `state`."""
+    table = f"{marts_schema()}.{BUILT_FROM_TABLE}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"create schema if not exists {marts_schema()}"))
+        conn.execute(sa.text(f"create table if not exists {table} (state text not null, built_at timestamptz not null)"))
+        conn.execute(sa.text(f"delete from {table}"))
+        conn.execute(sa.text(f"insert into {table} values (:state, now())"), {"state": state})
+
+
+def dbt_env(url: sa.URL | str) -> dict[str, str]:
+    """The environment of a dbt build against the warehouse at `url`: the profile's variables and the
+    connection options that stop the server's queries when dbt dies (`DBT_PGOPTIONS`)."""
+    options = " ".join(filter(None, [os.environ.get("PGOPTIONS"), DBT_PGOPTIONS]))
+    return {**dbt_env_from_url(url), "PGOPTIONS": options}
+
+
 @dbt_assets(
     manifest=prepare_dbt_manifest(),
     project=dbt_project,
@@ -175,10 +239,21 @@ def _dbt_environment(env: Mapping[str, str]) -> Iterator[None]:
     name="underwriting_marts",
 )
 def underwriting_marts(context, dbt: DbtCliResource, warehouse: WarehouseResource):  # noqa: ANN001, ANN201
-    """Build the dbt staging views, intermediate models and underwriting marts, and run their tests."""
-    with _dbt_environment(dbt_env_from_url(warehouse.engine.url)):
+    """Build the dbt staging views, intermediate models and underwriting marts, and run their tests.
+
+    Nothing is built when the raw tables, the dbt project and the day are those of the last build (a sync that
+    wrote nothing, or `dev` starting after `sync`); the warehouse keeps that state, not the run history.
+    """
+    engine = warehouse.engine
+    state = sources_state(engine)
+    if state == last_built_from(engine):
+        context.log.info("The raw tables have not changed since the marts were last built; nothing to build.")
+        return
+    with _dbt_environment(dbt_env(engine.url)):
         invocation = dbt.cli(["build"], context=context)
     yield from invocation.stream()
+    if invocation.is_successful():
+        record_built_from(engine, state)
 
 
 #: The dbt assets, for `Definitions(assets=...)`.

@@ -38,7 +38,10 @@ def test_dbt_assets_are_downstream_of_the_rutter_assets() -> None:
     upstream_of_orders = graph.get(dg.AssetKey(["marts", "fct_orders"])).parent_keys
     assert dg.AssetKey(["staging", "stg_rutter__orders"]) in upstream_of_orders
     downstream = graph.get(dg.AssetKey(["rutter", "commerce", "orders"])).child_keys
-    assert downstream == {dg.AssetKey(["staging", "stg_rutter__orders"])}
+    # the incremental order models also read the raw table, for the orders written since their last build
+    incremental = {("intermediate", "int_order_lines_unnested"), ("intermediate", "int_refunds_extracted"),
+                   ("marts", "fct_orders"), ("marts", "fct_order_lines"), ("marts", "fct_refunds")}
+    assert downstream == {dg.AssetKey(["staging", "stg_rutter__orders"]), *map(dg.AssetKey, map(list, incremental))}
 
 
 def test_dbt_tests_become_asset_checks() -> None:
@@ -61,8 +64,26 @@ def test_materializing_the_marts_runs_dbt_build_against_the_warehouse(postgres_u
     assert {"marts/fct_orders", "marts/ar_aging", "staging/stg_rutter__orders"} <= materialized
     checks = result.get_asset_check_evaluations()
     assert len(checks) >= 150 and all(c.passed for c in checks)
-    with sa.create_engine(postgres_url).connect() as conn:
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from analytics.commerce_monthly_metrics")).scalar_one() == 0
+
+    # nothing written since: the next refresh builds nothing (decided from the warehouse, not run history)
+    again = dg.materialize(
+        dbt_defs.dbt_assets_defs,
+        resources={"dbt": dbt_defs.dbt_resource(), "warehouse": WarehouseResource(url=postgres_url)},
+        raise_on_error=False,
+    )
+    assert again.success
+    assert again.get_asset_materialization_events() == [] and again.get_asset_check_evaluations() == []
+    # any write to a raw table (here a soft delete, as a webhook makes) calls for a build again
+    built_from = dbt_defs.last_built_from(engine)
+    assert built_from == dbt_defs.sources_state(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "insert into rutter.customers (id, connection_id, data, _deleted_at, _synced_at) "
+            "values ('c1', 'conn', '{}', now(), now())"))
+    assert dbt_defs.sources_state(engine) != built_from
 
 
 @dg.op

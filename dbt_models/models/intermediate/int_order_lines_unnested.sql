@@ -1,8 +1,21 @@
+-- A table, incremental by order (see macros/incremental.sql): the orders' line items are unnested once per
+-- change, and every commerce model reads them from here.
+-- depends_on: {{ source('rutter', 'orders') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    indexes=[{'columns': ['order_id']}],
+    pre_hook="{{ delete_orders_written_since_last_build() }}",
+    post_hook=["{{ delete_deleted_orders() }}", "analyze {{ this }}"],
+) }}
 with
 
 orders as (
 
     select * from {{ ref('stg_rutter__orders') }}
+    {{- only_orders_written_since_last_build() }}
 
 ),
 
@@ -13,6 +26,7 @@ unnested as (
         orders.connection_id,
         orders.created_at as ordered_at,
         orders.iso_currency_code as order_currency_code,
+        orders.synced_at,
         line.item,
         line.line_number
     from orders
@@ -39,7 +53,8 @@ final as (
         {{ rutter_money("item->>'unit_cost'") }} as unit_cost,
         {{ rutter_money("item->>'price'") }} * {{ rutter_money("item->>'quantity'") }} as line_amount,
         coalesce(item->>'iso_currency_code', order_currency_code) as iso_currency_code,
-        ordered_at
+        ordered_at,
+        synced_at
     from unnested
 
 )

@@ -1,17 +1,30 @@
 -- Rutter embeds refunds in `order.refunds[]` without an id or a date. A refund is identified by its position
 -- in the order; its date is that of the order's refund transaction in the same position (refund
 -- transactions ordered by time), or the order's last update when the platform reports no such transaction.
+-- A table, incremental by order (see macros/incremental.sql): the orders' JSON is read once per change.
+-- depends_on: {{ source('rutter', 'orders') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    indexes=[{'columns': ['order_id']}],
+    pre_hook="{{ delete_orders_written_since_last_build() }}",
+    post_hook=["{{ delete_deleted_orders() }}", "analyze {{ this }}"],
+) }}
 with
 
 orders as (
 
     select * from {{ ref('stg_rutter__orders') }}
+    {{- only_orders_written_since_last_build() }}
 
 ),
 
 order_lines as (
 
     select * from {{ ref('int_order_lines_unnested') }}
+    {{- only_orders_written_since_last_build() }}
 
 ),
 
@@ -21,6 +34,7 @@ refunds as (
         orders.order_id,
         orders.connection_id,
         orders.updated_at as order_updated_at,
+        orders.synced_at as order_synced_at,
         refund.body,
         refund.refund_number
     from orders
@@ -92,6 +106,7 @@ final as (
         refunds.order_id,
         refunds.connection_id,
         refunds.refund_number,
+        refunds.order_synced_at as synced_at,
         coalesce(refund_transactions.refunded_at, refunds.order_updated_at) as refunded_at,
         refund_transactions.refunded_at is not null as has_refund_transaction,
         coalesce(refund_totals.refunded_line_count, 0) as refunded_line_count,

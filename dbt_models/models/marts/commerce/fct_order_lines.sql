@@ -1,14 +1,27 @@
+-- Incremental by order (see macros/incremental.sql).
+-- depends_on: {{ source('rutter', 'orders') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    indexes=[{'columns': ['order_id']}],
+    pre_hook="{{ delete_orders_written_since_last_build() }}",
+    post_hook="{{ delete_deleted_orders() }}",
+) }}
 with
 
 order_lines as (
 
     select * from {{ ref('int_order_lines_unnested') }}
+    {{- only_orders_written_since_last_build() }}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {{- only_orders_written_since_last_build() }}
 
 ),
 
@@ -32,7 +45,8 @@ final as (
         order_lines.iso_currency_code,
         order_lines.ordered_at,
         orders.order_month,
-        orders.is_cancelled
+        orders.is_cancelled,
+        orders.synced_at
     from order_lines
     inner join orders on orders.order_id = order_lines.order_id
 

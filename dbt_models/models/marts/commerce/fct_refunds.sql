@@ -1,14 +1,27 @@
+-- Incremental by order (see macros/incremental.sql).
+-- depends_on: {{ source('rutter', 'orders') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    indexes=[{'columns': ['order_id']}],
+    pre_hook="{{ delete_orders_written_since_last_build() }}",
+    post_hook="{{ delete_deleted_orders() }}",
+) }}
 with
 
 refunds as (
 
     select * from {{ ref('int_refunds_extracted') }}
+    {{- only_orders_written_since_last_build() }}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {{- only_orders_written_since_last_build() }}
 
 ),
 
@@ -28,7 +41,8 @@ final as (
         refunds.refund_amount,
         orders.iso_currency_code,
         orders.ordered_at,
-        orders.is_cancelled as is_order_cancelled
+        orders.is_cancelled as is_order_cancelled,
+        orders.synced_at
     from refunds
     inner join orders on orders.order_id = refunds.order_id
 
