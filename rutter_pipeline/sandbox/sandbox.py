@@ -37,6 +37,8 @@ class Sandbox:
         webhook_url: where signed webhooks are POSTed (none are sent when None).
         rate_limit: `(max_requests, per_seconds)` for the whole organisation, or None for no limit.
         now: the moment data is generated relative to (rounded down to the day); the current time when None.
+        connection_details: False makes `GET /connections/access_token` answer 404 (as Rutter does for
+            platforms that do not support it); switch later with `serve_connection_details`.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class Sandbox:
         webhook_url: str | None = None,
         rate_limit: tuple[int, float] | None = (500, 10.0),
         now: datetime | None = None,
+        connection_details: bool = True,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
@@ -62,6 +65,7 @@ class Sandbox:
         index_file = self.data_dir / f"sandbox-{seed}.sqlite3"
         index_file.unlink(missing_ok=True)
         self.world = World(seed=seed, index_file=str(index_file), now=now)
+        self.world.serves_connection_details = connection_details
         self.webhooks = WebhookSender(webhook_url, client_secret)
         self._changes = Changes(self.world, self.webhooks)
         limit = SlidingWindowLimit(*(rate_limit or (None, 10.0)))
@@ -169,6 +173,10 @@ class Sandbox:
     def refresh(self) -> None:
         """Rutter's periodic refresh (late updates appear; touched accounting objects get a new last_synced_at)."""
         self._changes.refresh()
+
+    def serve_connection_details(self, enabled: bool) -> None:
+        """Serve `GET /connections/access_token`, or answer it with 404 ENDPOINT_NOT_SUPPORTED."""
+        self.world.serves_connection_details = enabled
 
     def inject_fault(
         self,

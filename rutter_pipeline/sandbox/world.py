@@ -25,6 +25,8 @@ class World:
 
     def __init__(self, *, seed: int, index_file: str, now: datetime | None) -> None:
         self.seed = seed
+        #: False makes `GET /connections/access_token` answer 404, as Rutter does for some platforms.
+        self.serves_connection_details = True
         self.store = Store(index_file, generated_ids=self._generated_ids)
         self.anchor_ms = profiles.anchor_ms(now)
         self.org_id = stable_uuid(seed, "organisation")

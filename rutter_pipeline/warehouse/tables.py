@@ -130,6 +130,8 @@ connections = sa.Table(
     sa.Column("created_at", timestamp_type()),
     sa.Column("first_seen_at", timestamp_type(), nullable=False),
     sa.Column("last_seen_at", timestamp_type(), nullable=False),
+    # `sandbox` for the built-in sandbox's invented companies, else the Rutter API URL they were listed from.
+    sa.Column("source", text_type()),
 )
 
 
