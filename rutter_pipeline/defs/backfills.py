@@ -126,7 +126,7 @@ def plan_backfills(
             if all(month in loaded.get(table, ()) for table in tables):
                 continue
             runs = history.get(month, [])
-            if any(run.status in _IN_FLIGHT for run in runs):
+            if any(run.dagster_run.status in _IN_FLIGHT for run in runs):
                 continue
             missing = _missing(connection.id, family, month, runs)
             (plan.due if missing.retry_at is None or missing.retry_at <= now else plan.waiting).append(missing)
