@@ -1,7 +1,7 @@
 """The environment a Dagster process of rutter-pipeline runs in, prepared from the settings.
 
 When the settings choose it, the built-in sandbox stands in for Rutter; without RUTTER_DAGSTER_STORAGE_URL an
-embedded PostgreSQL under DAGSTER_HOME (`$DAGSTER_HOME/storage/pgdata`) holds Dagster's storage, so a new
+embedded PostgreSQL under DAGSTER_HOME (`$DAGSTER_HOME/postgres/pgdata`; Dagster keeps its compute logs in `$DAGSTER_HOME/storage`) holds Dagster's storage, so a new
 DAGSTER_HOME is a new instance. The prepared values are exported as environment variables, which is how
 `dagster.yaml` and the resources' `dg.EnvVar`s read them, in this process and in the processes Dagster starts.
 """
@@ -26,7 +26,7 @@ TEMPLATE = Path(__file__).with_name("dagster.yaml")
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 #: Where the instance's embedded PostgreSQL keeps its files, under DAGSTER_HOME.
-STORAGE_DIR = "storage"
+STORAGE_DIR = "postgres"
 
 
 class UnreachableDatabase(Exception):
