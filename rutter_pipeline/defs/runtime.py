@@ -1,9 +1,10 @@
 """The environment a Dagster process of rutter-pipeline runs in, prepared from the settings.
 
 When the settings choose it, the built-in sandbox stands in for Rutter; without RUTTER_DAGSTER_STORAGE_URL an
-embedded PostgreSQL under DAGSTER_HOME (`$DAGSTER_HOME/postgres/pgdata`; Dagster keeps its compute logs in `$DAGSTER_HOME/storage`) holds Dagster's storage, so a new
-DAGSTER_HOME is a new instance. The prepared values are exported as environment variables, which is how
-`dagster.yaml` and the resources' `dg.EnvVar`s read them, in this process and in the processes Dagster starts.
+embedded PostgreSQL of the instance's own (`$DAGSTER_HOME/postgres/pgdata`, beside Dagster's compute logs in
+`$DAGSTER_HOME/storage`) holds Dagster's storage, so a new DAGSTER_HOME is a new instance. The prepared values
+are exported as environment variables, which is how `dagster.yaml` and the resources' `dg.EnvVar`s read them,
+in this process and in the processes Dagster starts.
 """
 
 from __future__ import annotations
