@@ -18,7 +18,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -110,15 +109,15 @@ def copy_limit(engine: sa.Engine) -> tuple[float, list[tuple]]:
         cursor.execute(f"select * from rutter.orders limit {NAIVE_ROWS}")
         sample = cursor.fetchall()
         columns = [d[0] for d in cursor.description]
-        with tempfile.TemporaryFile() as dump:
-            cursor.copy_expert("copy rutter.orders to stdout", dump)
-            cursor.execute("truncate rutter.orders")
-            raw.commit()
-            dump.seek(0)
-            started = time.perf_counter()
-            cursor.copy_expert("copy rutter.orders from stdin", dump)
-            raw.commit()
-            seconds = time.perf_counter() - started
+        with cursor.copy("copy rutter.orders to stdout") as copy:
+            dump = b"".join(bytes(block) for block in copy)
+        cursor.execute("truncate rutter.orders")
+        raw.commit()
+        started = time.perf_counter()
+        with cursor.copy("copy rutter.orders from stdin") as copy:
+            copy.write(dump)
+        raw.commit()
+        seconds = time.perf_counter() - started
         return seconds, [tuple(columns)] + sample
     finally:
         raw.close()

@@ -1,15 +1,18 @@
 """`rutter-pipeline`: run the sandbox, the Dagster UI, a headless sync, or the webhook receiver.
 
-    rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N]
-    rutter-pipeline dev [--port 3000]
-    rutter-pipeline sync
+    rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N] [--no-connection-details]
+    rutter-pipeline dev [--port 3000] [--sandbox]
+    rutter-pipeline sync [--sandbox]
     rutter-pipeline backfill --connection ID --from 2025-01 --to 2025-03 [--asset rutter/commerce/orders ...]
+    rutter-pipeline repull --connection ID --month YYYY-MM [--sandbox]
+    rutter-pipeline reload-quarantine [--connection ID]
     rutter-pipeline db [--print]
     rutter-pipeline webhooks --port 8787 [--host 127.0.0.1] [--sandbox]
 
-Without RUTTER_CLIENT_ID/RUTTER_CLIENT_SECRET, `dev` and `sync` start the built-in sandbox and use it; real
-Rutter is one environment variable away. Exit status: 0 success, 1 a run or check failed, 2 bad arguments or
-environment variables.
+The built-in sandbox stands in for Rutter only when chosen (`--sandbox` or RUTTER_SANDBOX=1), or in the
+zero-configuration demo (no Rutter credentials and no WAREHOUSE_URL); the first line of output says so.
+Exit status: 0 success, 1 a run or check failed (or another sync is running), 2 bad arguments, environment
+variables or database connection settings.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from rutter_pipeline.settings import Settings, SettingsError
+from rutter_pipeline.settings import Settings, SettingsError, shown_url
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -38,18 +41,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "sandbox":
         return _sandbox(args)
+    from rutter_pipeline.defs.runtime import UnreachableDatabase
+
     try:
-        settings = Settings.from_env(os.environ)
-    except SettingsError as exc:
+        settings = Settings.from_env(os.environ, sandbox=getattr(args, "sandbox", False))
+        if settings.uses_sandbox and args.command in ("dev", "sync", "repull", "backfill"):
+            where = shown_url(settings.warehouse_url) if settings.warehouse_url else "the embedded PostgreSQL"
+            print(f"Using the built-in Rutter sandbox ({settings.sandbox_reason}): its invented companies are "
+                  f"loaded into {where}", flush=True)
+        commands = {
+            "webhooks": lambda: _webhooks(settings, host=args.host, port=args.port, sandbox=args.sandbox),
+            "backfill": lambda: _backfill(settings, args),
+            "db": lambda: _db(settings, print_only=args.print_only),
+            "dev": lambda: _dev(settings, port=args.port),
+            "sync": lambda: _sync(settings),
+            "repull": lambda: _repull(settings, connection_id=args.connection, month=args.month),
+            "reload-quarantine": lambda: _reload_quarantine(settings, connection_id=args.connection),
+        }
+        return commands[args.command]()
+    except (SettingsError, UnreachableDatabase) as exc:
         print(f"rutter-pipeline: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.command == "webhooks":
-        return _webhooks(settings, host=args.host, port=args.port, sandbox=args.sandbox)
-    if args.command == "backfill":
-        return _backfill(settings, args)
-    if args.command == "db":
-        return _db(settings, print_only=args.print_only)
-    return _dev(settings, port=args.port) if args.command == "dev" else _sync(settings)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,23 +73,42 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--seed", type=_non_negative, default=7, help="seed of the generated data (default 7)")
     sandbox.add_argument("--big-orders", type=_non_negative, default=0,
                          help="add a Shopify connection with this many orders")
+    sandbox.add_argument("--no-connection-details", action="store_true",
+                         help="answer GET /connections/access_token with 404, as Rutter does for some platforms")
+    chosen = "use the built-in sandbox instead of Rutter (also RUTTER_SANDBOX=1)"
     dev = commands.add_parser("dev", help="start the Dagster UI and daemon")
     dev.add_argument("--port", type=_port, default=3000, help="UI port (default 3000)")
+    dev.add_argument("--sandbox", action="store_true", help=chosen)
     webhooks = commands.add_parser("webhooks", help="receive Rutter webhooks and apply commerce deletions")
     webhooks.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     webhooks.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
     webhooks.add_argument("--sandbox", action="store_true",
                           help="accept webhooks signed by the built-in sandbox (its secret is public)")
-    commands.add_parser("sync", help="backfill missing months and pull changes of every ready connection, then exit")
+    sync = commands.add_parser("sync", help="backfill missing months and pull changes of every ready connection, "
+                               "then exit")
+    sync.add_argument("--sandbox", action="store_true", help=chosen)
     backfill = commands.add_parser("backfill", help="backfill chosen months of one connection (a Dagster backfill)")
     backfill.add_argument("--connection", required=True, help="the connection id (as Rutter lists it)")
     backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first month")
     backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last month (included)")
     backfill.add_argument("--asset", dest="assets", action="append", default=[], metavar="KEY",
                           help="only this asset, e.g. rutter/commerce/orders (repeatable; default: all of its family)")
+    backfill.add_argument("--sandbox", action="store_true", help=chosen)
     db = commands.add_parser("db", help="open psql on the embedded PostgreSQL, or print how to connect")
     db.add_argument("--print", dest="print_only", action="store_true", help="print the connection string and exit")
+    repull = commands.add_parser("repull", help="backfill one month of one connection again, now")
+    repull.add_argument("--connection", required=True, help="the Rutter connection id")
+    repull.add_argument("--month", required=True, type=_month, help="the month, YYYY-MM")
+    repull.add_argument("--sandbox", action="store_true", help=chosen)
+    reload = commands.add_parser("reload-quarantine", help="load the quarantined rows again (after fixing the cause)")
+    reload.add_argument("--connection", help="only this connection's rows")
     return parser
+
+
+def _month(text: str) -> str:
+    if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit() or not 1 <= int(text[5:]) <= 12:
+        raise argparse.ArgumentTypeError(f"a month is YYYY-MM, e.g. 2025-03, got {text!r}")
+    return text
 
 
 def _port(text: str) -> int:
@@ -96,7 +127,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     from rutter_pipeline.sandbox import serve_forever
 
     # serve_forever prints the base URL and the connections' access tokens, and returns on Ctrl-C.
-    serve_forever(host=args.host, port=args.port, seed=args.seed, big_orders=args.big_orders)
+    serve_forever(host=args.host, port=args.port, seed=args.seed, big_orders=args.big_orders,
+                  connection_details=not args.no_connection_details)
     return 0
 
 
@@ -106,7 +138,7 @@ def _dev(settings: Settings, *, port: int) -> int:
     with prepared(settings) as runtime:
         _prepare_dbt()
         if runtime.sandbox_url:
-            print(f"No Rutter credentials set: using the built-in sandbox at {runtime.sandbox_url}", flush=True)
+            print(f"The built-in sandbox serves {runtime.sandbox_url}", flush=True)
         if not settings.warehouse_url:
             from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
 
@@ -205,34 +237,105 @@ def _alive(pid: int) -> bool:
 
 def _sync(settings: Settings) -> int:
     import dagster as dg
+    import sqlalchemy as sa
 
     from rutter_pipeline.defs import build_definitions
     from rutter_pipeline.defs.headless import sync_everything
     from rutter_pipeline.defs.report import print_progress, print_report
-    from rutter_pipeline.defs.runtime import prepared
+    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared
     from rutter_pipeline.rutter.client import RutterClient
     from rutter_pipeline.rutter.errors import RutterError
 
     # dagster-dbt narrates every dbt command at INFO; the run's event log keeps it, the terminal needs less.
     logging.getLogger("dagster.builtin").setLevel(logging.WARNING)
     with prepared(settings) as runtime:
-        _prepare_dbt()
-        defs = build_definitions(runtime.settings)
-        engine = _warehouse(runtime.settings)
         try:
-            with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
-                report = sync_everything(defs=defs, instance=instance, client=client, engine=engine,
-                                         workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
-                                         refresh_marts=runtime.settings.refresh_marts, progress=print_progress)
+            with one_sync_at_a_time(os.environ["RUTTER_DAGSTER_STORAGE_URL"]):
+                _prepare_dbt()
+                defs = build_definitions(runtime.settings)
+                engine = _warehouse(runtime.settings)
+                try:
+                    with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
+                        report = sync_everything(
+                            defs=defs, instance=instance, client=client, engine=engine,
+                            workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
+                            refresh_marts=runtime.settings.refresh_marts, progress=print_progress,
+                            source=runtime.settings.rutter_source)
+                finally:
+                    engine.dispose()
+        except SyncAlreadyRunning as exc:
+            print(f"rutter-pipeline: {exc}; wait for it to finish (one sync at a time per Dagster instance)",
+                  file=sys.stderr)
+            return EXIT_FAILED
         except RutterError as exc:
             print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        finally:
-            engine.dispose()
+        except (sa.exc.DBAPIError, sa.exc.PendingRollbackError) as exc:
+            print(f"rutter-pipeline: {lost_connection(exc)}", file=sys.stderr)
+            return EXIT_FAILED
     status = print_report(report)
     if not settings.warehouse_url:
         print("Query the warehouse: `rutter-pipeline db` (psql on the embedded PostgreSQL, database `rutter`)")
     return status
+
+
+def _repull(settings: Settings, *, connection_id: str, month: str) -> int:
+    import dagster as dg
+
+    from rutter_pipeline.defs import build_definitions
+    from rutter_pipeline.defs.backfills import MissingMonth
+    from rutter_pipeline.defs.headless import backfill_month
+    from rutter_pipeline.defs.partitions import families_of, month_keys
+    from rutter_pipeline.defs.report import print_progress
+    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared
+    from rutter_pipeline.rutter.client import RutterClient
+
+    with prepared(settings) as runtime:
+        defs = build_definitions(runtime.settings)
+        engine = _warehouse(runtime.settings)
+        try:
+            with one_sync_at_a_time(os.environ["RUTTER_DAGSTER_STORAGE_URL"]), \
+                    dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
+                connection = next((c for c in client.list_connections() if c.id == connection_id), None)
+                if connection is None:
+                    print(f"rutter-pipeline: Rutter lists no connection {connection_id!r}", file=sys.stderr)
+                    return EXIT_USAGE
+                grid = next(a.partitions_def for a in defs.resolve_all_asset_specs()
+                            if isinstance(a.partitions_def, dg.MultiPartitionsDefinition))
+                if month not in month_keys(grid):
+                    print(f"rutter-pipeline: {month} is not a month partition (RUTTER_HISTORY_START to now)",
+                          file=sys.stderr)
+                    return EXIT_USAGE
+                runs = [backfill_month(defs, instance, MissingMonth(connection.id, family, month, runs=_run_count(
+                    instance, connection.id, month))) for family in families_of(connection)]
+        except SyncAlreadyRunning as exc:
+            print(f"rutter-pipeline: {exc}; wait for it to finish", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            engine.dispose()
+    for run in runs:
+        print_progress(run)
+    return 0 if all(run.success for run in runs) else EXIT_FAILED
+
+
+def _run_count(instance, connection_id: str, month: str) -> int:  # noqa: ANN001 - dagster imported lazily
+    import dagster as dg
+
+    return len(instance.get_run_records(filters=dg.RunsFilter(
+        tags={"dagster/partition/connection": connection_id, "dagster/partition/month": month})))
+
+
+def _reload_quarantine(settings: Settings, *, connection_id: str | None) -> int:
+    from rutter_pipeline.sync.reload import reload_quarantine
+
+    engine = _warehouse(settings)
+    try:
+        summary = reload_quarantine(engine, connection_id=connection_id)
+    finally:
+        engine.dispose()
+    print(f"{summary.tried} quarantined rows tried: {summary.loaded} loaded, {summary.quarantined_again} "
+          "quarantined again (see rutter._quarantine.reason)")
+    return EXIT_FAILED if summary.quarantined_again else 0
 
 
 def _backfill(settings: Settings, args: argparse.Namespace) -> int:
@@ -356,11 +459,29 @@ def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int
 
 
 def _warehouse(settings: Settings):  # noqa: ANN202 - sqlalchemy imported lazily to keep --help fast
+    """Open the warehouse and bring its schema up to date; a refused connection is one line naming WAREHOUSE_URL."""
+    import sqlalchemy as sa
+
+    from rutter_pipeline.defs.runtime import UnreachableDatabase, unreachable_message
     from rutter_pipeline.warehouse import schema, warehouse_engine
 
     engine = warehouse_engine(settings.warehouse_url, data_dir=settings.data_dir)
-    schema.upgrade(engine)
+    try:
+        schema.upgrade(engine)
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        variable = "WAREHOUSE_URL" if settings.warehouse_url else "the embedded PostgreSQL (RUTTER_PIPELINE_DATA_DIR)"
+        raise UnreachableDatabase(unreachable_message(variable, engine.url.render_as_string(hide_password=False),
+                                                      exc)) from None
     return engine
+
+
+def lost_connection(exc: BaseException) -> str:
+    """One line for a database connection lost mid-sync: what happened, and that a rerun resumes."""
+    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    first = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
+    return (f"lost the database connection during the sync ({type(cause).__name__}: {first}); every batch "
+            "committed before is kept: run `rutter-pipeline sync` again once the database is back, it resumes")
 
 
 def _prepare_dbt() -> None:

@@ -19,6 +19,15 @@ from rutter_pipeline.rutter.config import DEFAULT_API_VERSION, PRODUCTION_URL, c
 from rutter_pipeline.rutter.errors import ClientConfigError
 
 DEFAULT_CRON = "0 * * * *"
+SANDBOX_VARIABLE = "RUTTER_SANDBOX"
+
+#: The URL schemes people paste, and the SQLAlchemy driver each is read with. PostgreSQL warehouses use
+#: psycopg 3 (its COPY API loads the batches); Dagster's storage uses psycopg2, which dagster-postgres needs.
+_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+_MYSQL_SCHEMES = ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql")
+WAREHOUSE_DRIVER = "postgresql+psycopg"
+DAGSTER_STORAGE_DRIVER = "postgresql+psycopg2"
+MYSQL_DRIVER = "mysql+pymysql"
 DEFAULT_HISTORY_MONTHS = 24
 
 _CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
@@ -38,17 +47,22 @@ class Settings:
     """The validated configuration of one rutter-pipeline process.
 
     Attributes:
+        sandbox: whether the built-in sandbox stands in for Rutter: chosen with `--sandbox` or RUTTER_SANDBOX=1,
+            or the zero-configuration demo (neither Rutter credentials nor WAREHOUSE_URL set).
+        sandbox_reason: why the sandbox is used, for the first line of output ("" when it is not).
         client_id: RUTTER_CLIENT_ID, or None when the built-in sandbox stands in for Rutter.
         client_secret: RUTTER_CLIENT_SECRET (never shown in repr).
         base_url: RUTTER_BASE_URL, e.g. https://production.rutterapi.com/versioned.
         api_version: RUTTER_API_VERSION (`X-Rutter-Version`).
-        warehouse_url: WAREHOUSE_URL, or None for the embedded PostgreSQL.
+        warehouse_url: WAREHOUSE_URL with its driver named (`postgresql+psycopg://`, `mysql+pymysql://`), or
+            None for the embedded PostgreSQL.
         history_start: first day of the first monthly partition (RUTTER_HISTORY_START).
         incremental_cron: RUTTER_INCREMENTAL_CRON, when incremental pulls run.
         dagster_home: DAGSTER_HOME, where the Dagster instance keeps its configuration.
         data_dir: RUTTER_PIPELINE_DATA_DIR, where the embedded PostgreSQL keeps its files.
-        dagster_storage_url: RUTTER_DAGSTER_STORAGE_URL, PostgreSQL for Dagster's run/event storage and the
-            shared rate limiter, or None for the `dagster` database of the embedded PostgreSQL.
+        dagster_storage_url: RUTTER_DAGSTER_STORAGE_URL (`postgresql+psycopg2://`), PostgreSQL for Dagster's
+            run/event storage and the shared rate limiter, or None for the instance's own embedded PostgreSQL
+            under DAGSTER_HOME.
         max_concurrent_runs: RUTTER_MAX_CONCURRENT_RUNS, the global cap on simultaneous Dagster runs.
         rate_limit: RUTTER_RATE_LIMIT as (requests, per seconds), the organisation's Rutter budget.
         freshness_hours: RUTTER_FRESHNESS_HOURS, how old a watermark may get before its check warns.
@@ -70,27 +84,38 @@ class Settings:
     rate_limit: tuple[int, float]
     freshness_hours: int
     refresh_marts: bool = True
+    sandbox: bool = False
+    sandbox_reason: str = ""
 
     @property
     def uses_sandbox(self) -> bool:
-        """True when no Rutter credentials are configured and the built-in sandbox stands in."""
-        return self.client_id is None
+        """True when the built-in sandbox stands in for Rutter."""
+        return self.sandbox
+
+    @property
+    def rutter_source(self) -> str:
+        """Where connections come from, as recorded in `rutter._connections.source`: `sandbox` or the API URL."""
+        return "sandbox" if self.sandbox else self.base_url
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], *, today: date | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str], *, today: date | None = None, sandbox: bool = False) -> Settings:
         """Read and validate every variable.
 
         Args:
             environ: the environment, usually `os.environ`.
             today: the current UTC date (for tests); decides the default history start.
+            sandbox: the built-in sandbox was chosen on the command line (`--sandbox`).
 
         Raises:
             SettingsError: naming the first variable that is malformed, and what is expected.
         """
         env = {k: v.strip() for k, v in environ.items() if v is not None and v.strip()}
         client_id, client_secret = _credentials(env)
-        warehouse_url = _database_url(env, "WAREHOUSE_URL", ("postgresql", "mysql"))
+        warehouse_url = database_url(env.get("WAREHOUSE_URL"), name="WAREHOUSE_URL")
+        reason = _sandbox_reason(env, chosen=sandbox, has_credentials=client_id is not None)
         return cls(
+            sandbox=bool(reason),
+            sandbox_reason=reason,
             client_id=client_id,
             client_secret=client_secret,
             base_url=_client_setting(check_base_url, env.get("RUTTER_BASE_URL", PRODUCTION_URL), "RUTTER_BASE_URL"),
@@ -101,7 +126,9 @@ class Settings:
             incremental_cron=_cron(env),
             dagster_home=Path(env.get("DAGSTER_HOME", ".dagster_home")).absolute(),
             data_dir=Path(env.get("RUTTER_PIPELINE_DATA_DIR", ".rutter_pipeline")).absolute(),
-            dagster_storage_url=_database_url(env, "RUTTER_DAGSTER_STORAGE_URL", ("postgresql",)),
+            dagster_storage_url=database_url(env.get("RUTTER_DAGSTER_STORAGE_URL"),
+                                             name="RUTTER_DAGSTER_STORAGE_URL", postgres_driver=DAGSTER_STORAGE_DRIVER,
+                                             mysql=False),
             max_concurrent_runs=_positive_int(env, "RUTTER_MAX_CONCURRENT_RUNS", 4),
             rate_limit=_rate_limit(env),
             freshness_hours=_positive_int(env, "RUTTER_FRESHNESS_HOURS", 6),
@@ -133,19 +160,70 @@ def _client_setting(check: Callable[..., str], value: str, name: str) -> str:
         raise SettingsError(str(exc)) from None
 
 
-def _database_url(env: Mapping[str, str], name: str, dialects: tuple[str, ...]) -> str | None:
-    value = env.get(name)
+def _sandbox_reason(env: Mapping[str, str], *, chosen: bool, has_credentials: bool) -> str:
+    """Why the built-in sandbox stands in for Rutter, or "" when real Rutter is used."""
+    if chosen:
+        return "chosen with --sandbox"
+    if _flag(env, SANDBOX_VARIABLE, default=False):
+        return f"chosen with {SANDBOX_VARIABLE}=1"
+    if has_credentials:
+        return ""
+    if "WAREHOUSE_URL" in env:
+        # A forgotten variable must not load invented companies into a real warehouse.
+        raise SettingsError(
+            "RUTTER_CLIENT_ID and RUTTER_CLIENT_SECRET are not set but WAREHOUSE_URL is: set your Rutter "
+            f"credentials, or choose the built-in sandbox with --sandbox or {SANDBOX_VARIABLE}=1"
+        )
+    return "no Rutter credentials and no WAREHOUSE_URL: the zero-configuration demo"
+
+
+def database_url(value: str | None, *, name: str, postgres_driver: str = WAREHOUSE_DRIVER,
+                 mysql: bool = True) -> str | None:
+    """A database URL in any common form, with the driver rutter-pipeline uses named explicitly.
+
+    `postgresql://`, `postgres://`, `postgresql+psycopg://` and `postgresql+psycopg2://` become
+    `postgres_driver`; `mysql://`, `mysql+pymysql://` and `mariadb://` become `mysql+pymysql://` with
+    `charset=utf8mb4` unless another charset is given. This is the only place URLs are rewritten.
+
+    Args:
+        value: the URL as the user wrote it, or None.
+        name: the variable it came from, named in errors.
+        postgres_driver: `postgresql+psycopg` (the warehouse) or `postgresql+psycopg2` (Dagster's storage).
+        mysql: whether MySQL/MariaDB is accepted.
+
+    Raises:
+        SettingsError: not a URL, an unknown scheme, or no database named; the password is never shown.
+    """
     if value is None:
         return None
-    expected = " or ".join(f"{d}://user@host:port/database" for d in dialects)
+    expected = "postgresql://user:password@host:5432/database" + (
+        " or mysql://user:password@host:3306/database" if mysql else "")
+    scheme, separator, rest = value.partition("://")
+    scheme = scheme.lower()
+    if not separator or not scheme:
+        raise SettingsError(f"{name} is not a database URL: expected {expected}")
+    if scheme in _POSTGRES_SCHEMES:
+        driver = postgres_driver
+    elif mysql and scheme in _MYSQL_SCHEMES:
+        driver = MYSQL_DRIVER
+    else:
+        raise SettingsError(f"{name} has the scheme {scheme}://, which is not supported: expected {expected}")
     try:
-        url = sa.make_url(value)
+        url = sa.make_url(f"{driver}://{rest}")
+        url.port  # noqa: B018 - a port that is not a number raises here
     except Exception:  # noqa: BLE001 - the message must not echo the URL, which may carry a password
-        raise SettingsError(f"{name} is not a database URL; expected {expected}") from None
-    if url.get_backend_name() not in dialects or not url.database:
-        raise SettingsError(f"{name} must name a database: expected {expected}, "
+        raise SettingsError(f"{name} is not a valid database URL: expected {expected}") from None
+    if not url.database:
+        raise SettingsError(f"{name} names no database: expected {expected}, "
                             f"got {url.render_as_string(hide_password=True)!r}")
-    return value
+    if driver == MYSQL_DRIVER and "charset" not in url.query:
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    return url.render_as_string(hide_password=False)
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for a message: the password replaced by ***."""
+    return sa.make_url(url).render_as_string(hide_password=True)
 
 
 def _history_start(env: Mapping[str, str], today: date) -> date:
@@ -203,7 +281,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _on_postgres(warehouse_url: str | None) -> bool:
     # Unset means the embedded PostgreSQL.
-    return warehouse_url is None or sa.make_url(warehouse_url).get_backend_name() == "postgresql"
+    return warehouse_url is None or warehouse_url.startswith("postgresql")
 
 
 def _refresh_marts(env: Mapping[str, str], warehouse_url: str | None) -> bool:

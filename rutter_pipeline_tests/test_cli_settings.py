@@ -16,6 +16,11 @@ def settings(**env: str) -> Settings:
     return Settings.from_env(env, today=TODAY)
 
 
+def real(**env: str) -> Settings:
+    """Settings with Rutter credentials, as a user with a real warehouse has them."""
+    return settings(RUTTER_CLIENT_ID="org-id", RUTTER_CLIENT_SECRET="org-secret", **env)
+
+
 def test_defaults_use_the_sandbox_and_embedded_database() -> None:
     s = settings()
     assert s.uses_sandbox and s.client_id is None and s.client_secret is None
@@ -50,6 +55,8 @@ def test_credentials_switch_to_real_rutter_and_stay_out_of_repr() -> None:
         ({"WAREHOUSE_URL": "sqlite:///x.db"}, "WAREHOUSE_URL"),
         ({"WAREHOUSE_URL": "not a url"}, "WAREHOUSE_URL"),
         ({"WAREHOUSE_URL": "postgresql://host"}, "WAREHOUSE_URL"),
+        ({"WAREHOUSE_URL": "postgresql://host:port/db"}, "WAREHOUSE_URL"),
+        ({"RUTTER_SANDBOX": "maybe"}, "RUTTER_SANDBOX"),
         ({"RUTTER_DAGSTER_STORAGE_URL": "mysql+pymysql://root@h/d"}, "RUTTER_DAGSTER_STORAGE_URL"),
         ({"RUTTER_HISTORY_START": "2024-13"}, "RUTTER_HISTORY_START"),
         ({"RUTTER_HISTORY_START": "March 2024"}, "RUTTER_HISTORY_START"),
@@ -80,7 +87,7 @@ def test_secret_is_not_echoed_in_errors() -> None:
 def test_valid_values_are_normalised() -> None:
     s = settings(RUTTER_HISTORY_START="2025-02-17", RUTTER_INCREMENTAL_CRON="  */15  1-5 * jan-mar mon,fri ",
                  RUTTER_RATE_LIMIT="50/2.5", RUTTER_BASE_URL="http://127.0.0.1:8765/versioned/",
-                 WAREHOUSE_URL="mysql+pymysql://root@127.0.0.1:3306/warehouse?charset=utf8mb4")
+                 WAREHOUSE_URL="mysql+pymysql://root@127.0.0.1:3306/warehouse?charset=utf8mb4", RUTTER_SANDBOX="1")
     assert s.history_start == date(2025, 2, 1)
     assert s.incremental_cron == "*/15 1-5 * jan-mar mon,fri"
     assert s.rate_limit == (50, 2.5)
@@ -89,8 +96,40 @@ def test_valid_values_are_normalised() -> None:
 
 
 def test_the_marts_are_built_on_postgresql_and_skipped_on_mysql() -> None:
-    assert settings(WAREHOUSE_URL="postgresql+psycopg2://etl@db:5432/wh").refresh_marts
-    mysql = settings(WAREHOUSE_URL="mysql+pymysql://etl@db:3306/wh")
+    assert real(WAREHOUSE_URL="postgresql+psycopg2://etl@db:5432/wh").refresh_marts
+    mysql = real(WAREHOUSE_URL="mysql+pymysql://etl@db:3306/wh")
     assert not mysql.refresh_marts and not mysql.has_marts
     with pytest.raises(SettingsError, match="RUTTER_REFRESH_MARTS.*PostgreSQL"):
-        settings(WAREHOUSE_URL="mysql+pymysql://etl@db:3306/wh", RUTTER_REFRESH_MARTS="1")
+        real(WAREHOUSE_URL="mysql+pymysql://etl@db:3306/wh", RUTTER_REFRESH_MARTS="1")
+
+
+@pytest.mark.parametrize(
+    ("given", "warehouse", "storage"),
+    [
+        ("postgresql://etl:pw@db:5432/wh", "postgresql+psycopg://etl:pw@db:5432/wh",
+         "postgresql+psycopg2://etl:pw@db:5432/wh"),
+        ("postgres://etl:pw@db/wh", "postgresql+psycopg://etl:pw@db/wh", "postgresql+psycopg2://etl:pw@db/wh"),
+        ("postgresql+psycopg://etl@db/wh", "postgresql+psycopg://etl@db/wh", "postgresql+psycopg2://etl@db/wh"),
+        ("postgresql+psycopg2://etl@db/wh", "postgresql+psycopg://etl@db/wh", "postgresql+psycopg2://etl@db/wh"),
+        ("mysql://etl@db:3306/wh", "mysql+pymysql://etl@db:3306/wh?charset=utf8mb4", None),
+        ("mysql+pymysql://etl@db/wh?charset=utf8mb4", "mysql+pymysql://etl@db/wh?charset=utf8mb4", None),
+        ("mariadb://etl@db/wh", "mysql+pymysql://etl@db/wh?charset=utf8mb4", None),
+    ],
+)
+def test_every_common_url_form_names_the_driver_used(given: str, warehouse: str, storage: str | None) -> None:
+    assert real(WAREHOUSE_URL=given).warehouse_url == warehouse
+    if storage is None:
+        with pytest.raises(SettingsError, match="RUTTER_DAGSTER_STORAGE_URL"):
+            real(RUTTER_DAGSTER_STORAGE_URL=given)
+    else:
+        assert real(RUTTER_DAGSTER_STORAGE_URL=given).dagster_storage_url == storage
+
+
+def test_the_sandbox_is_chosen_or_the_zero_configuration_demo() -> None:
+    assert settings().uses_sandbox and "zero-configuration" in settings().sandbox_reason
+    assert not real(WAREHOUSE_URL="postgresql://db/wh").uses_sandbox
+    chosen = Settings.from_env({"WAREHOUSE_URL": "postgresql://db/wh"}, today=TODAY, sandbox=True)
+    assert chosen.uses_sandbox and chosen.rutter_source == "sandbox"
+    assert settings(WAREHOUSE_URL="postgresql://db/wh", RUTTER_SANDBOX="1").uses_sandbox
+    with pytest.raises(SettingsError, match="RUTTER_CLIENT_ID and RUTTER_CLIENT_SECRET.*WAREHOUSE_URL.*--sandbox"):
+        settings(WAREHOUSE_URL="postgresql://db/wh")

@@ -52,6 +52,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[incremental_schedule(family, job=job, cron=settings.incremental_cron)
                    for family, job in incrementals.items()],
         # The families' grids share their months, which is all the sensor reads from a grid.
-        sensors=[connection_sensor(grids[Family.COMMERCE], backfills), *([refresh_marts_sensor] if marts else [])],
+        sensors=[connection_sensor(grids[Family.COMMERCE], backfills, source=settings.rutter_source), *([refresh_marts_sensor] if marts else [])],
         resources=resources(settings),
     )

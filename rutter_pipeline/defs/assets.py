@@ -103,7 +103,7 @@ def backfill_endpoint(endpoint: Endpoint, *, rutter: RutterResource, warehouse: 
                       connection: Connection, target: ConnectionMonth) -> dg.MaterializeResult:
     """Backfill one endpoint's window and describe it for the UI."""
     summary = sync.backfill(client=rutter.client, engine=warehouse.engine, connection=connection,
-                            endpoint=endpoint, window=target.window)
+                            endpoint=endpoint, window=target.window, month=target.month)
     figures = metadata.summary_metadata(summary, pull="backfill")
     figures["window"] = str(target.window)
     figures["connection health"] = metadata.connection_health(warehouse.engine, connection.id)

@@ -23,11 +23,12 @@ import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs import build_definitions
-from rutter_pipeline.defs.backfills import missing_months
+from rutter_pipeline.defs.backfills import ERROR_TAG, BackfillPlan, MissingMonth, plan_backfills
 from rutter_pipeline.defs.checks import CHECKS_JOB
 from rutter_pipeline.defs.dbt import refresh_marts_job
 from rutter_pipeline.defs.incremental import incremental_job_name
 from rutter_pipeline.defs.jobs import connection_tags
+from rutter_pipeline.defs.metadata import FIGURES
 from rutter_pipeline.defs.partitions import families_of, month_keys
 from rutter_pipeline.defs.sensors import ConnectionReport, apply_partition_requests, partition_requests, survey
 from rutter_pipeline.rutter.client import RutterClient
@@ -36,6 +37,11 @@ from rutter_pipeline.settings import Settings
 
 
 REFRESH_MARTS_JOB = refresh_marts_job.name
+#: Every run `rutter-pipeline sync` executes carries this tag; one sync runs at a time per instance, so a run
+#: with it still "in progress" when a sync starts belongs to a sync process that died.
+SYNC_TAG = "rutter/sync"
+_IN_FLIGHT = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+              dg.DagsterRunStatus.CANCELING]
 
 #: Runs keep the console quiet (the CLI prints a line per run and the failures' causes); every event, error
 #: and traceback is still stored in the instance and shown by the UI.
@@ -69,6 +75,8 @@ class SyncReport:
     connections: ConnectionReport
     runs: list[RunFigures] = field(default_factory=list)
     checks_failed: list[str] = field(default_factory=list)
+    months_waiting: list[MissingMonth] = field(default_factory=list)
+    abandoned_runs: int = 0
     seconds: float = 0.0
 
     @property
@@ -86,17 +94,23 @@ def sync_everything(
     workers: int = 1,
     refresh_marts: bool = True,
     progress: Callable[[RunFigures], None] = lambda run: None,
+    source: str | None = None,
 ) -> SyncReport:
     """Register ready connections, backfill their missing months, pull their changes, check the tables.
+
+    Call it holding `runtime.one_sync_at_a_time`: runs of an earlier sync still marked in progress are taken
+    for dead and marked failed first, so they block nothing (their months are loaded again).
 
     Args:
         defs: the project's definitions (jobs with resources bound).
         instance: the Dagster instance the runs are recorded in.
         client: a client to survey the organisation's connections with.
-        engine: the warehouse, where the connections found are recorded (`rutter._connections`).
+        engine: the warehouse, where the connections found are recorded (`rutter._connections`) and whose
+            `_sync_state` says which months are loaded.
         workers: how many connections are synced at the same time, each in its own process.
         refresh_marts: rebuild the dbt marts after the syncs (no daemon runs their sensor here).
         progress: called after each run (the CLI prints a line).
+        source: recorded with the connections: `sandbox` or the Rutter API URL.
 
     Returns:
         The report; failures are in it, not raised, so one broken month does not hide the others' results.
@@ -104,20 +118,23 @@ def sync_everything(
     started = time.monotonic()
     # Keep storage connections open between runs instead of opening one per event (Dagster's default).
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
-    report = SyncReport(connections=survey(client, engine=engine))
+    abandoned = fail_abandoned_runs(instance)
+    report = SyncReport(connections=survey(client, engine=engine, source=source), abandoned_runs=abandoned)
     apply_partition_requests(instance, partition_requests(instance, report.connections))
     months = month_keys(_grid(defs))
     ready = report.connections.ready
+    plans = {c.id: plan_backfills(instance, engine, connection=c, months=months) for c in ready}
+    report.months_waiting = [missing for plan in plans.values() for missing in plan.waiting]
     if workers > 1 and len(ready) > 1:
         # One process per connection at a time: runs of different connections overlap, one connection's never.
-        sync_one = functools.partial(_sync_connection_in_worker, months=months, progress=progress)
+        sync_one = functools.partial(_sync_connection_in_worker, progress=progress)
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(workers, len(ready)), mp_context=spawn) as pool:
-            for runs in pool.map(sync_one, ready):
+            for runs in pool.map(sync_one, ready, [plans[c.id] for c in ready]):
                 report.runs.extend(runs)
     else:
         for connection in ready:
-            report.runs.extend(sync_connection(defs, instance, connection=connection, months=months,
+            report.runs.extend(sync_connection(defs, instance, connection=connection, plan=plans[connection.id],
                                                progress=progress))
     report.checks_failed = _run_checks(defs, instance)
     if refresh_marts and report.runs:
@@ -128,14 +145,28 @@ def sync_everything(
     return report
 
 
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> int:
+    """Mark failed the runs of a `sync` that died (SIGKILL, OOM, power loss) while they were in progress.
+
+    Only call this holding the sync lock: no other sync can then be running, so such runs have no process.
+
+    Returns:
+        How many runs were marked failed.
+    """
+    records = instance.get_run_records(filters=dg.RunsFilter(statuses=_IN_FLIGHT, tags={SYNC_TAG: "1"}))
+    for record in records:
+        instance.report_run_failed(record.dagster_run, message="the rutter-pipeline sync process running this "
+                                   "run ended before it finished; the next sync loads its months again")
+        instance.add_run_tags(record.dagster_run.run_id, {ERROR_TAG: "the sync process died during the run"})
+    return len(records)
+
+
 def sync_connection(defs: dg.Definitions, instance: dg.DagsterInstance, *, connection: Connection,
-                    months: list[str], progress: Callable[[RunFigures], None]) -> list[RunFigures]:
-    """Backfill a connection's missing months, then pull its changes (per family); one run after another."""
+                    plan: BackfillPlan, progress: Callable[[RunFigures], None]) -> list[RunFigures]:
+    """Backfill a connection's due months, then pull its changes (per family); one run after another."""
     runs = []
-    for missing in missing_months(instance, connection=connection, months=months):
-        request = missing.run_request()
-        runs.append(_execute(defs, instance, job_name=missing.job_name, connection_id=connection.id,
-                             partition=request.partition_key, tags=request.tags))
+    for missing in plan.due:
+        runs.append(backfill_month(defs, instance, missing))
         progress(runs[-1])
     for family in families_of(connection):
         runs.append(_execute(defs, instance, job_name=incremental_job_name(family), connection_id=connection.id,
@@ -144,13 +175,20 @@ def sync_connection(defs: dg.Definitions, instance: dg.DagsterInstance, *, conne
     return runs
 
 
-def _sync_connection_in_worker(connection: Connection, *, months: list[str],
+def backfill_month(defs: dg.Definitions, instance: dg.DagsterInstance, missing: MissingMonth) -> RunFigures:
+    """Run one (connection, month) backfill of one family as a Dagster run."""
+    request = missing.run_request()
+    return _execute(defs, instance, job_name=missing.job_name, connection_id=missing.connection_id,
+                    partition=request.partition_key, tags=request.tags)
+
+
+def _sync_connection_in_worker(connection: Connection, plan: BackfillPlan, *,
                                progress: Callable[[RunFigures], None]) -> list[RunFigures]:
     # A spawned worker: the environment prepared by the parent (sandbox URL, storage URL) is inherited.
     defs = build_definitions(Settings.from_env(os.environ))
     with dg.DagsterInstance.get() as instance:
         instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
-        return sync_connection(defs, instance, connection=connection, months=months, progress=progress)
+        return sync_connection(defs, instance, connection=connection, plan=plan, progress=progress)
 
 
 def _grid(defs: dg.Definitions) -> dg.MultiPartitionsDefinition:
@@ -167,36 +205,39 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, *, job_name: st
     started = time.monotonic()
     # dbt's own log lines are echoed to stdout by dagster-dbt; the run's event log keeps them for the UI.
     with contextlib.redirect_stdout(io.StringIO()):
-        result = job.execute_in_process(instance=instance, partition_key=partition, tags=tags,
+        result = job.execute_in_process(instance=instance, partition_key=partition, tags={**tags, SYNC_TAG: "1"},
                                         raise_on_error=False, run_config=QUIET)
     figures = RunFigures(connection_id=connection_id, job=job_name, partition=partition, success=result.success,
                          run_seconds=round(time.monotonic() - started, 3))
+    # An incremental pull records its figures on every month partition it wrote: count each endpoint once.
+    pulls = {}
     for event in result.get_asset_materialization_events():
-        metadata = event.materialization.metadata
-        figures.sync_seconds += _number(metadata.get("duration_s"))
-        figures.fetched += int(_number(metadata.get("dagster/row_count")))
-        figures.written += int(_number(metadata.get("inserted")) + _number(metadata.get("updated")))
+        value = event.materialization.metadata.get(FIGURES)
+        if value is not None:
+            pulls[value.value["endpoint"]] = value.value
+    for pull in pulls.values():
+        figures.sync_seconds += pull["seconds"]
+        figures.fetched += pull["fetched"]
+        figures.written += pull["written"]
     if not result.success:
         figures.error = _first_error(result)
+        instance.add_run_tags(result.run_id, {ERROR_TAG: figures.error[:200]})
     return figures
 
 
 def _run_checks(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[str]:
     result = defs.resolve_job_def(CHECKS_JOB).execute_in_process(instance=instance, raise_on_error=False,
-                                                                 run_config=QUIET)
+                                                                 run_config=QUIET, tags={SYNC_TAG: "1"})
+    # What and where: the table's asset, the check, and its figures (e.g. "quarantined rows: 1567").
     failed = [
-        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
+        f"({', '.join(f'{name}: {value.value}' for name, value in evaluation.metadata.items())})"
         for evaluation in result.get_asset_check_evaluations()
         if not evaluation.passed
     ]
     if not result.success:
         failed.append(f"{CHECKS_JOB}: {_first_error(result)}")
     return failed
-
-
-def _number(value: object) -> float:
-    raw = getattr(value, "value", value)
-    return float(raw) if isinstance(raw, (int, float)) else 0.0
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:

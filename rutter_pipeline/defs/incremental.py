@@ -45,6 +45,17 @@ def partitions_written(summary: sync.SyncSummary, *, endpoint: Endpoint, months:
     return sorted({min(max(month, months[0]), months[-1]) for month in summary.months_touched})
 
 
+def rows_per_partition(summary: sync.SyncSummary, *, endpoint: Endpoint, months: list[str]) -> dict[str, int]:
+    """How many of the pull's written batches' objects belong to each month partition (clamped as above)."""
+    if endpoint.window_by is WindowBy.NONE:
+        return {months[0]: summary.written} if summary.written else {}
+    rows: dict[str, int] = {}
+    for month, count in summary.rows_by_month.items():
+        partition = min(max(month, months[0]), months[-1])
+        rows[partition] = rows.get(partition, 0) + count
+    return rows
+
+
 def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.JobDefinition:
     """The job that pulls one connection's changes to a family's endpoints; partitioned by the family's connections.
 
@@ -62,9 +73,10 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
             summary = sync.incremental(client=rutter.client, engine=warehouse.engine, connection=connection,
                                        endpoint=endpoint)
             context.log.info(f"incremental {endpoint.path}: {summary.as_dict()}")
+            rows = rows_per_partition(summary, endpoint=endpoint, months=months)
             for month in partitions_written(summary, endpoint=endpoint, months=months):
                 context.log_event(_materialization(summary, endpoint=endpoint, connection_id=connection.id,
-                                                   month=month))
+                                                   month=month, rows=rows.get(month, 0)))
 
     @dg.op(ins={"after": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
     def apply_deletions(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:
@@ -95,8 +107,10 @@ def incremental_jobs(grids: FamilyGrids) -> dict[Family, dg.JobDefinition]:
     """The incremental job of each family."""
     return {family: incremental_job(family, partitions_def=grids[family]) for family in Family}
 def _materialization(summary: sync.SyncSummary, *, endpoint: Endpoint, connection_id: str,
-                     month: str) -> dg.AssetMaterialization:
+                     month: str, rows: int) -> dg.AssetMaterialization:
     figures = summary_metadata(summary, pull="incremental")
+    # This partition's own rows; the other figures are the whole pull's (and say so below).
+    figures["dagster/row_count"] = dg.IntMetadataValue(rows)
     # The figures are for the whole pull; name the months it spread over so no partition claims them alone.
     figures["months written in this pull"] = ", ".join(sorted(summary.months_touched)) or month
     return dg.AssetMaterialization(

@@ -13,11 +13,6 @@ from rutter_pipeline.rutter.catalog import Family
 
 PULL_TAG = "rutter/pull"
 CONNECTION_TAG = "rutter/connection"
-#: What a month partition of the family means, tagged on every backfill run (launched from anywhere). Runs from
-#: before the tag existed meant `LEGACY_WINDOWS`; a month loaded under another meaning is loaded again.
-WINDOWS_TAG = "rutter/windows"
-WINDOWS = {Family.COMMERCE: "created_at", Family.ACCOUNTING: "created_at"}
-LEGACY_WINDOWS = {Family.COMMERCE: "created_at", Family.ACCOUNTING: "last_synced_at"}
 
 
 def backfill_job_name(family: Family) -> str:
@@ -32,7 +27,7 @@ def backfill_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinition
         selection=dg.AssetSelection.groups(group_name(family)).without_checks(),
         partitions_def=partitions_def,
         executor_def=dg.in_process_executor,
-        tags={PULL_TAG: "backfill", WINDOWS_TAG: WINDOWS[family]},
+        tags={PULL_TAG: "backfill"},
         description=f"Backfill every {family.value} endpoint of one connection for one month.",
     )
 

@@ -14,6 +14,8 @@ from rutter_pipeline.sync import SyncSummary
 from rutter_pipeline.warehouse.tables import connections, raw_table
 
 PREVIEW_ROWS = 5
+#: The pull's own figures as one JSON value, read back as data by `rutter-pipeline sync`'s summary.
+FIGURES = "rutter/figures"
 _PREVIEW_COLUMNS = 4
 
 
@@ -50,6 +52,8 @@ def summary_metadata(summary: SyncSummary, *, pull: str) -> dict[str, Any]:
         "pages": summary.pages,
         "retries": summary.retries,
         "duration_s": dg.FloatMetadataValue(summary.seconds),
+        FIGURES: dg.JsonMetadataValue({"endpoint": summary.endpoint, "fetched": summary.fetched,
+                                       "written": summary.written, "seconds": summary.seconds}),
     }
     if summary.deleted:
         metadata["deleted"] = summary.deleted

@@ -22,7 +22,11 @@ def print_progress(run: RunFigures) -> None:
 
 
 def print_report(report: SyncReport) -> int:
-    """Print the summary and say what failed; returns the exit status (0 ok, 1 something failed)."""
+    """Print the summary and say what failed; returns the exit status.
+
+    0 when everything is loaded and every check passed; 1 when a run failed, a month is still missing (waiting
+    for its retry) or a check did not pass (quarantined rows, duplicates, stale data), each named on stderr.
+    """
     print()
     print(tabulate(_rows(report), headers="keys", tablefmt="github"))
     backfills = [run for run in report.runs if is_backfill(run) and run.success]
@@ -35,13 +39,16 @@ def print_report(report: SyncReport) -> int:
     for run in report.runs:
         if run.job == REFRESH_MARTS_JOB:
             print(f"dbt marts refreshed in {run.run_seconds:.1f}s" if run.success else "dbt marts NOT refreshed")
-    if report.checks_failed:
-        print(f"checks not passed: {', '.join(report.checks_failed)}")
-    if not report.failed_runs:
-        return 0
+    if report.abandoned_runs:
+        print(f"{report.abandoned_runs} run(s) left in progress by a sync process that died were marked failed; "
+              "their months were loaded again")
     for run in report.failed_runs:
         print(f"rutter-pipeline: {run.job} {run.partition} failed: {run.error}", file=sys.stderr)
-    return 1
+    for missing in report.months_waiting:
+        print(f"rutter-pipeline: month not loaded: {missing.describe()}", file=sys.stderr)
+    for check in report.checks_failed:
+        print(f"rutter-pipeline: check not passed: {check}", file=sys.stderr)
+    return 1 if report.failed_runs or report.months_waiting or report.checks_failed else 0
 
 
 def is_backfill(run: RunFigures) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import sqlalchemy as sa
 
-from rutter_pipeline.defs.backfills import missing_months
+from rutter_pipeline.defs.backfills import plan_backfills
 from rutter_pipeline.defs.partitions import connection_set, families_of, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Family
@@ -53,11 +53,12 @@ class ConnectionReport:
         return {cid: f"{self.platforms.get(cid, '?')}: {why}" for cid, why in reasons.items()}
 
 
-def survey(client: RutterClient, *, engine: sa.Engine | None = None) -> ConnectionReport:
+def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str | None = None) -> ConnectionReport:
     """Sort the organisation's connections into ready, waiting (not ready yet) and broken.
 
     A connection whose status cannot be read is reported as broken with the error code and does not stop the
-    survey of the others. With a warehouse `engine`, what was found is recorded in `rutter._connections`.
+    survey of the others. With a warehouse `engine`, what was found is recorded in `rutter._connections`, with
+    `source` (`sandbox`, or the Rutter API URL; default the client's base URL) saying where it came from.
     """
     report = ConnectionReport()
     for connection in client.list_connections():
@@ -85,7 +86,7 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None) -> Connecti
                 report.unhealthy[connection.id] = f"unhealthy (Rutter's last completed sync: {last})"
     if engine is not None:
         with engine.begin() as tx:
-            record_connections(tx, seen=report.seen, statuses=report.statuses)
+            record_connections(tx, seen=report.seen, statuses=report.statuses, source=source or client.base_url)
     return report
 
 
@@ -119,12 +120,14 @@ def apply_partition_requests(instance: dg.DagsterInstance, requests: list[Partit
                 instance.delete_dynamic_partition(request.partitions_def_name, key)
 
 
-def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) -> dg.SensorDefinition:
+def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, *,
+                      source: str | None = None) -> dg.SensorDefinition:
     """The sensor that keeps the families' `connection` partitions in step with Rutter and requests backfills.
 
     Args:
         partitions_def: a (connection, month) grid of the Rutter assets (the families share their months).
         jobs: the family backfill jobs the sensor requests runs of.
+        source: recorded with the connections (`sandbox` or the Rutter API URL).
     """
 
     @dg.sensor(
@@ -135,13 +138,14 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list) 
         description="Registers ready Rutter connections as partitions and requests a backfill run per month.",
     )
     def _sensor(context, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
-        report = survey(rutter.client, engine=warehouse.engine)
+        report = survey(rutter.client, engine=warehouse.engine, source=source)
         months = month_keys(partitions_def)
-        requests = [
-            missing.run_request()
-            for connection in report.ready
-            for missing in missing_months(context.instance, connection=connection, months=months)
-        ]
+        requests = []
+        for connection in report.ready:
+            plan = plan_backfills(context.instance, warehouse.engine, connection=connection, months=months)
+            requests += [missing.run_request() for missing in plan.due]
+            for missing in plan.waiting:
+                context.log.warning(f"backfill not loaded yet: {missing.describe()}")
         for connection_id, why in {**report.waiting, **report.broken}.items():
             context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) skipped: {why}")
         for connection_id, why in report.unhealthy.items():

@@ -6,7 +6,9 @@ It composes the pieces that each live in their own module: `transport` (HTTP, re
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timezone
 from typing import Any
@@ -23,7 +25,7 @@ from rutter_pipeline.rutter.connections import (
     parse_details,
     parse_status,
 )
-from rutter_pipeline.rutter.errors import ClientConfigError, ResponseError
+from rutter_pipeline.rutter.errors import ClientConfigError, InvalidCredentials, ResponseError, RutterError
 from rutter_pipeline.rutter.paging import Page, iter_pages
 from rutter_pipeline.rutter.ratelimit import RateLimiter, SlidingWindowRateLimiter
 from rutter_pipeline.rutter.retry import RetryPolicy
@@ -40,6 +42,8 @@ from rutter_pipeline.rutter.windows import (
 )
 
 __all__ = ["Page", "RutterClient"]
+
+log = logging.getLogger("rutter_pipeline.rutter")
 
 CONNECTION_STATUSES = frozenset({"active", "unhealthy", "not_ready", "needs_reauth", "disabled", "any"})
 
@@ -81,6 +85,9 @@ class RutterClient:
         self.page_size = page_size
         self.stats = ClientStats()
         self.rate_limiter = rate_limiter if rate_limiter is not None else SlidingWindowRateLimiter()
+        # Connections whose optional details could not be read: asked once per client, reported once.
+        self._details_unavailable: dict[str, str] = {}
+        self._details_lock = threading.Lock()
         self._credentials = Credentials(client_id, client_secret)
         self._transport = Transport(
             base_url=self.base_url,
@@ -145,6 +152,33 @@ class RutterClient:
         """Sync timestamps and unavailable objects of one connection (`GET /connections/access_token`)."""
         reply = self._transport.get(catalog.CONNECTION_DETAILS_PATH, {}, access_token=access_token)
         return parse_details(reply.body, url=reply.url, request_id=reply.request_id)
+
+    def optional_connection_details(self, access_token: str, *, connection_id: str) -> ConnectionDetails | None:
+        """The connection's details, or None when Rutter does not serve them (404) or keeps failing (5xx).
+
+        The details only refine how far back an incremental pull re-reads, so their absence is not an error:
+        callers fall back to a fixed lookback. A connection whose details failed is not asked again by this
+        client (one client serves one Dagster run), and the fallback is logged once.
+
+        Raises:
+            InvalidCredentials: the organisation's credentials are refused (nothing else will work either).
+        """
+        with self._details_lock:
+            if access_token in self._details_unavailable:
+                return None
+        try:
+            return self.connection_details(access_token)
+        except InvalidCredentials:
+            raise
+        except RutterError as exc:
+            reason = str(exc.error_code or exc.status or type(exc).__name__)
+            with self._details_lock:
+                first = access_token not in self._details_unavailable
+                self._details_unavailable[access_token] = reason
+            if first:
+                log.warning("connection details of %s unavailable (%s); falling back to a fixed lookback for "
+                            "this run", connection_id, reason)
+            return None
 
     # --- objects -------------------------------------------------------------------------------------------
 

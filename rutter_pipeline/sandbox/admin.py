@@ -37,6 +37,7 @@ class AdminApi:
             ("POST", "/make_ready"): self._make_ready,
             ("POST", "/add_connection"): self._add_connection,
             ("POST", "/faults"): self._faults,
+            ("POST", "/connection_details"): self._connection_details,
         }
         route = routes.get((method, path.rstrip("/")))
         if route is None:
@@ -91,3 +92,10 @@ class AdminApi:
     def _faults(self, args: dict[str, Any]) -> Any:
         self.sandbox.inject_fault(args.pop("kind"), **args)
         return {"injected": True}
+
+    def _connection_details(self, args: dict[str, Any]) -> Any:
+        enabled = args["enabled"]
+        if not isinstance(enabled, bool):
+            raise ValueError("enabled must be true or false")
+        self.sandbox.serve_connection_details(enabled)
+        return {"connection_details": enabled}

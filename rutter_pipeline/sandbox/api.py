@@ -24,7 +24,11 @@ def handle(world: World, path: str, query: dict[str, str]) -> dict[str, Any]:
     if path == "/connections/status":
         return _connection_status(_connection(world, query))
     if path == "/connections/access_token":
-        return {"connection": _connection_details(_connection(world, query))}
+        conn = _connection(world, query)
+        if not world.serves_connection_details:
+            raise ApiError(404, "INVALID_REQUEST", "ENDPOINT_NOT_SUPPORTED",
+                           f"connection details are not supported for {conn.platform} connections")
+        return {"connection": _connection_details(conn)}
     if path == "/events":
         return events.event_page(world=world, conn=_connection(world, query), query=query)
     spec = endpoint_specs().get(path)

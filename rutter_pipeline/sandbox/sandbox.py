@@ -41,6 +41,8 @@ class Sandbox:
             document it; descending order is the reverse).
         synced: accounting `last_synced_at` `bunched` at the initial sync and later refreshes (as Rutter
             stamps them), or `spread` over the history.
+        connection_details: False makes `GET /connections/access_token` answer 404 (as Rutter does for
+            platforms that do not support it); switch later with `serve_connection_details`.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class Sandbox:
         now: datetime | None = None,
         nulls: str = "first",
         synced: str = "bunched",
+        connection_details: bool = True,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
@@ -68,6 +71,7 @@ class Sandbox:
         index_file = self.data_dir / f"sandbox-{seed}.sqlite3"
         index_file.unlink(missing_ok=True)
         self.world = World(seed=seed, index_file=str(index_file), now=now, nulls=nulls, synced=synced)
+        self.world.serves_connection_details = connection_details
         self.webhooks = WebhookSender(webhook_url, client_secret)
         self._changes = Changes(self.world, self.webhooks)
         limit = SlidingWindowLimit(*(rate_limit or (None, 10.0)))
@@ -181,6 +185,10 @@ class Sandbox:
     def refresh(self) -> None:
         """Rutter's periodic refresh (late updates appear; touched accounting objects get a new last_synced_at)."""
         self._changes.refresh()
+
+    def serve_connection_details(self, enabled: bool) -> None:
+        """Serve `GET /connections/access_token`, or answer it with 404 ENDPOINT_NOT_SUPPORTED."""
+        self.world.serves_connection_details = enabled
 
     def inject_fault(
         self,

@@ -22,6 +22,7 @@ def serve_forever(
     webhook_url: str | None = None,
     rate_limit: tuple[int, float] | None = (500, 10.0),
     stop: threading.Event | None = None,
+    connection_details: bool = True,
 ) -> None:
     """Start a sandbox and block until `stop` is set (or the process is interrupted).
 
@@ -30,7 +31,8 @@ def serve_forever(
     """
     started = time.perf_counter()
     sandbox = Sandbox(seed=seed, client_id=client_id, client_secret=client_secret, profile=profile,
-                      big_orders=big_orders, data_dir=data_dir, webhook_url=webhook_url, rate_limit=rate_limit)
+                      big_orders=big_orders, data_dir=data_dir, webhook_url=webhook_url, rate_limit=rate_limit,
+                      connection_details=connection_details)
     base_url = sandbox.start(host=host, port=port)
     built_s = time.perf_counter() - started
     print(f"Rutter sandbox serving {base_url} (admin API under /_sandbox; data built in {built_s:.2f}s)", flush=True)

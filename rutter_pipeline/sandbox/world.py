@@ -31,6 +31,8 @@ class World:
         self.seed = seed
         self.synced = synced
         self.store = Store(index_file, generated_ids=self._generated_ids, nulls=nulls)
+        #: False makes `GET /connections/access_token` answer 404, as Rutter does for some platforms.
+        self.serves_connection_details = True
         self.anchor_ms = profiles.anchor_ms(now)
         self.org_id = stable_uuid(seed, "organisation")
         self.connections: list[SandboxConnection] = []

@@ -32,6 +32,7 @@ def backfill(
     connection: Connection,
     endpoint: Endpoint,
     window: Window,
+    month: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     freshness: FreshnessPolicy = FreshnessPolicy(),
 ) -> SyncSummary:
@@ -43,6 +44,13 @@ def backfill(
 
     Before reading, the incremental watermark of the endpoint is lowered (never raised) to a point from which the
     incremental pull will catch whatever changes while this backfill runs.
+
+    When it completes, the stream `backfill:<table>:<month>` (or `<start>-<end>` in Unix ms without a month) is
+    written to `_sync_state`: the warehouse's own record that this window is loaded, which decides what later
+    syncs backfill (a window the platform does not support is recorded too, as loaded with nothing).
+
+    Args:
+        month: the month partition (`YYYY-MM`) the window is, recorded as the stream's label.
 
     Returns:
         The summary; `status="not_applicable"` when the connection's platform does not serve the endpoint.
@@ -59,15 +67,17 @@ def backfill(
                 with engine.begin() as tx:
                     load_into(tx, endpoint=endpoint, connection_id=connection.id, objects=batch, summary=summary)
     except NotSupported as exc:
-        return not_applicable(summary, f"{endpoint.path} is not supported for this connection ({exc.error_code})")
+        not_applicable(summary, f"{endpoint.path} is not supported for this connection ({exc.error_code})")
     with engine.begin() as tx:
         sync_state.write_watermark(
             tx,
             connection_id=connection.id,
-            stream=backfill_stream(endpoint.name, _label(window)),
+            stream=backfill_stream(endpoint.name, month or _label(window)),
             watermark_ms=to_ms(started),
-            details={"fetched": summary.fetched, "pages": summary.pages},
+            details={"fetched": summary.fetched, "pages": summary.pages, "status": summary.status},
         )
+    if summary.status == "not_applicable":
+        return summary
     summary.watermark_ms = to_ms(started)
     log.info("backfill %s %s for connection %s: %s", endpoint.name, window, connection.id, summary.as_dict())
     return summary.finish()
@@ -81,11 +91,13 @@ def _hold_incremental_watermark(client, engine, connection, endpoint, started, f
         # Anything Rutter re-syncs from now on is stamped later than this.
         candidate = to_ms(started) - freshness.clock_skew_ms
     else:
-        details = client.connection_details(connection.access_token)
+        # Optional metadata: without it (404 for some platforms, or persistent 5xx) the watermark falls back
+        # to the policy's fixed lookback, as incremental pulls do.
+        details = client.optional_connection_details(connection.access_token, connection_id=connection.id)
         candidate = safe_commerce_watermark(
             pull_started=started,
-            last_sync_started_at=details.last_sync_started_at,
-            last_sync_completed_at=details.last_sync_completed_at,
+            last_sync_started_at=details.last_sync_started_at if details else None,
+            last_sync_completed_at=details.last_sync_completed_at if details else None,
             policy=freshness,
         )
     stream = incremental_stream(endpoint.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from rutter_pipeline.rutter.catalog import Endpoint
@@ -46,13 +47,18 @@ def batches(pages: Iterable, *, batch_size: int, summary: SyncSummary) -> Iterat
 
 def months_of(endpoint: Endpoint, objects: Iterable[dict]) -> set[str]:
     """The `YYYY-MM` months of the objects' window timestamps (objects without one are left out)."""
+    return set(objects_by_month(endpoint, objects))
+
+
+def objects_by_month(endpoint: Endpoint, objects: Iterable[dict]) -> Counter[str]:
+    """How many objects fall in each `YYYY-MM` month of their window timestamp (objects without one are left out)."""
     field = endpoint.window_by.field
+    months: Counter[str] = Counter()
     if field is None:
-        return set()
-    months = set()
+        return months
     for obj in objects:
         value = obj.get(field) if isinstance(obj, dict) else None
         # ISO 8601 strings start with YYYY-MM; anything else is not a month we can place.
         if isinstance(value, str) and len(value) >= 7 and value[4] == "-" and value[:4].isdigit():
-            months.add(value[:7])
+            months[value[:7]] += 1
     return months

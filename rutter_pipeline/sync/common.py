@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection as DbConnection
 
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.sync.batches import months_of
+from rutter_pipeline.sync.batches import objects_by_month
 from rutter_pipeline.sync.summary import SyncSummary
 from rutter_pipeline.warehouse.loader import load_batch
 
@@ -37,7 +37,9 @@ def load_into(tx: DbConnection, *, endpoint: Endpoint, connection_id: str, objec
     summary.quarantined += result.quarantined
     summary.sanitized += result.sanitized
     if result.inserted or result.updated:
-        summary.months_touched |= months_of(endpoint, objects)
+        by_month = objects_by_month(endpoint, objects)
+        summary.months_touched |= set(by_month)
+        summary.rows_by_month.update(by_month)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import Endpoint, Incremental, Kind
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.rutter.errors import NotSupported, RutterError
+from rutter_pipeline.rutter.errors import NotSupported
 from rutter_pipeline.rutter.timeutil import Window, iso_to_ms, to_ms
 from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches
 from rutter_pipeline.sync.common import counting_retries, load_into, not_applicable, serves
@@ -91,13 +91,9 @@ def _pull_by_last_synced_at(*, client, engine, connection, endpoint, since, stre
 
 def _pull_by_updated_at(*, client, engine, connection, endpoint, since, stream, summary, batch_size, freshness):
     started = datetime.now(timezone.utc)
-    try:
-        details = client.connection_details(connection.access_token)
-        sync_started, sync_completed = details.last_sync_started_at, details.last_sync_completed_at
-    except RutterError as exc:
-        log.warning("connection details unavailable (%s); falling back to a %d h lookback",
-                    exc.error_code or exc.status, freshness.fallback_lookback_ms // 3_600_000)
-        sync_started = sync_completed = None
+    details = client.optional_connection_details(connection.access_token, connection_id=connection.id)
+    sync_started = details.last_sync_started_at if details else None
+    sync_completed = details.last_sync_completed_at if details else None
     target = safe_commerce_watermark(pull_started=started, last_sync_started_at=sync_started,
                                      last_sync_completed_at=sync_completed, policy=freshness)
     if since is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,7 +16,8 @@ class SyncSummary:
     """Counts and outcome of one backfill, incremental pull or delete pass.
 
     `months_touched` lists the calendar months (`YYYY-MM`, in the endpoint's window timestamp) of the objects in
-    batches that wrote at least one row; the Dagster layer uses it to report which month partitions changed.
+    batches that wrote at least one row; the Dagster layer uses it to report which month partitions changed, and
+    `rows_by_month` how many of those batches' objects each month holds (each partition's own row count).
     """
 
     connection_id: str
@@ -34,6 +36,7 @@ class SyncSummary:
     seconds: float = 0.0
     watermark_ms: int | None = None
     months_touched: set[str] = field(default_factory=set)
+    rows_by_month: Counter[str] = field(default_factory=Counter)
     note: str = ""
     _started: float = field(default_factory=time.monotonic, repr=False)
 

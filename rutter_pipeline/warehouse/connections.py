@@ -20,6 +20,7 @@ def record_connections(
     *,
     seen: Sequence[Connection],
     statuses: Mapping[str, ConnectionStatus] | None = None,
+    source: str | None = None,
 ) -> None:
     """Create or refresh one `_connections` row per connection, in the caller's transaction.
 
@@ -27,6 +28,7 @@ def record_connections(
         conn: a connection inside a transaction.
         seen: connections from `GET /connections`.
         statuses: their `/connections/status`, by connection id, where known.
+        source: where they were listed: `sandbox` (the built-in sandbox) or the Rutter API URL.
     """
     now = _stored_time(conn, datetime.now(timezone.utc))
     for connection in seen:
@@ -46,6 +48,7 @@ def record_connections(
             "created_at": _stored_time(conn, connection.created_at) if connection.created_at else None,
             "first_seen_at": now,
             "last_seen_at": now,
+            "source": source,
         }
         changes = {key: value for key, value in values.items() if key not in ("id", "first_seen_at")}
         if status is None:

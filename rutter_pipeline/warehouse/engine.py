@@ -6,6 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from rutter_pipeline.settings import database_url
 from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
 from rutter_pipeline.warehouse.tables import SCHEMA
 
@@ -18,8 +19,9 @@ def warehouse_engine(url: str | None = None, *, data_dir: Path | None = None) ->
     """Open the warehouse database.
 
     Args:
-        url: SQLAlchemy URL (`postgresql+psycopg2://…` or `mysql+pymysql://…?charset=utf8mb4`); None starts
-            (or attaches to) the embedded PostgreSQL and uses its database `rutter`.
+        url: a database URL in any form `settings.database_url` accepts (`postgresql://…`, `postgres://…`,
+            `mysql://…`, ...); PostgreSQL is opened with psycopg 3. None starts (or attaches to) the embedded
+            PostgreSQL and uses its database `rutter`.
         data_dir: where the embedded PostgreSQL keeps its files (default `./.rutter_pipeline`); only used
             when `url` is None.
 
@@ -28,7 +30,7 @@ def warehouse_engine(url: str | None = None, *, data_dir: Path | None = None) ->
     """
     if url is None:
         url = EmbeddedPostgres(data_dir).url(database="rutter")
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(database_url(url, name="WAREHOUSE_URL"), pool_pre_ping=True)
     if engine.dialect.name in ("mysql", "mariadb"):
         sa.event.listen(engine, "connect", _configure_mysql_session)
         # MySQL has no schemas inside a database: the tables of schema `rutter` live in the database itself.

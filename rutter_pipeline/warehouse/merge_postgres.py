@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -35,7 +34,7 @@ def _copy_field(value: Any) -> str:
     return str(value)
 
 
-def copy_buffer(rows: Sequence[Prepared]) -> io.StringIO:
+def copy_buffer(rows: Sequence[Prepared]) -> str:
     """The rows in COPY text format: the typed columns, then `data`."""
     lines = []
     for row in rows:
@@ -44,7 +43,7 @@ def copy_buffer(rows: Sequence[Prepared]) -> io.StringIO:
         fields.append(row.data_json.replace("\\", "\\\\"))
         lines.append("\t".join(fields))
     lines.append("")
-    return io.StringIO("\n".join(lines))
+    return "\n".join(lines)
 
 
 def _stage_name(endpoint: Endpoint) -> str:
@@ -98,11 +97,9 @@ def merge(
         )
     )
     conn.execute(sa.text(f"TRUNCATE pg_temp.{stage}"))
-    cursor = conn.connection.cursor()
-    try:
-        cursor.copy_expert(f"COPY pg_temp.{stage} ({columns}) FROM STDIN", copy_buffer(rows))
-    finally:
-        cursor.close()
+    # psycopg 3's COPY: the batch goes to the server as one text-format stream.
+    with conn.connection.cursor() as cursor, cursor.copy(f"COPY pg_temp.{stage} ({columns}) FROM STDIN") as copy:
+        copy.write(copy_buffer(rows))
     flags = conn.execute(
         sa.text(_merge_sql(endpoint)), {"connection_id": connection_id, "synced_at": synced_at}
     ).scalars().all()

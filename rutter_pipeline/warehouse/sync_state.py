@@ -15,6 +15,8 @@ from sqlalchemy.dialects import mysql, postgresql
 
 from rutter_pipeline.warehouse.tables import is_mysql, sync_state
 
+BACKFILL_PREFIX = "backfill:"
+
 
 @dataclass(frozen=True)
 class StreamState:
@@ -81,6 +83,32 @@ def write_watermark(
             .on_conflict_do_update(index_elements=["connection_id", "stream"], set_=changes)
         )
     conn.execute(statement)
+
+
+def backfilled(conn: sa.Connection, *, connection_id: str) -> dict[str, set[str]]:
+    """The windows whose backfill completed for a connection, by table: `{"orders": {"2025-03", ...}, ...}`.
+
+    Read from the `backfill:<table>:<window>` streams, so it is a fact about this warehouse: a new or restored
+    database has none and gets its backfill again.
+    """
+    query = sa.select(sync_state.c.stream).where(
+        sync_state.c.connection_id == connection_id, sync_state.c.stream.startswith(BACKFILL_PREFIX)
+    )
+    done: dict[str, set[str]] = {}
+    for stream in conn.execute(query).scalars():
+        table, _, window = stream[len(BACKFILL_PREFIX):].partition(":")
+        done.setdefault(table, set()).add(window)
+    return done
+
+
+def forget_backfill(conn: sa.Connection, *, connection_id: str, window: str) -> int:
+    """Drop the record that a window was backfilled (every table), so the next sync loads it again."""
+    statement = sa.delete(sync_state).where(
+        sync_state.c.connection_id == connection_id,
+        sync_state.c.stream.startswith(BACKFILL_PREFIX),
+        sync_state.c.stream.endswith(f":{window}"),
+    )
+    return conn.execute(statement).rowcount
 
 
 def read_state(conn: sa.Connection, *, connection_id: str | None = None) -> list[StreamState]:

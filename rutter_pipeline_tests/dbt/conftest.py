@@ -20,6 +20,7 @@ from rutter_pipeline.rutter.catalog import Family, Kind
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.platforms import family_of
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
+from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline.warehouse.connections import record_connections
 from rutter_pipeline.warehouse.deletions import mark_deleted
 from rutter_pipeline.warehouse.loader import load_batch
@@ -101,7 +102,7 @@ def _delete_one_refunded_order(engine: sa.Engine, connection_id: str) -> str:
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltWarehouse]:
     """The default sandbox's data (every connection, ready or not) loaded and built with dbt as of AS_OF."""
     for url in _fresh_database(POSTGRES_SERVER, "postgres", mysql=False):
-        engine = sa.create_engine(url)
+        engine = warehouse_engine(url)  # the warehouse driver (psycopg 3), as the pipeline opens it
         upgrade(engine)
         with Sandbox(seed=7, now=SANDBOX_NOW, rate_limit=None) as sandbox:
             client = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID,

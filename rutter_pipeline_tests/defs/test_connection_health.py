@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import dagster as dg
 import sqlalchemy as sa
@@ -12,8 +11,10 @@ from rutter_pipeline.defs.assets import family_assets
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import month_keys, partition_key
 from rutter_pipeline.defs.resources import RutterResource
-from rutter_pipeline.rutter.catalog import Family
+from rutter_pipeline.rutter.catalog import Family, endpoints_for
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
+from rutter_pipeline.sync.watermarks import backfill_stream
+from rutter_pipeline.warehouse.sync_state import write_watermark
 from rutter_pipeline_tests.defs.test_sensor_schedule import evaluate, sensor_of
 
 
@@ -27,12 +28,12 @@ def test_unhealthy_needs_reauth_and_disabled_connections_are_recorded_and_shown(
         sensor = sensor_of(grids)
         result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
         # Every month is requested, so the skip message only shows on the next tick, once they are loaded.
-        for request in result.run_requests:
-            connection_id, month = str(request.partition_key).split("|")
-            tags = {**request.tags, "dagster/partition/connection": connection_id, "dagster/partition/month": month,
-                    "rutter/windows": "created_at"}
-            instance.add_run(dg.DagsterRun(job_name=request.job_name, run_id=str(uuid.uuid4()), tags=tags,
-                                           status=dg.DagsterRunStatus.SUCCESS))
+        with warehouse.engine.begin() as db:
+            for request in result.run_requests:
+                connection_id, month = str(request.partition_key).split("|")
+                for endpoint in endpoints_for(Family.ACCOUNTING):
+                    write_watermark(db, connection_id=connection_id, stream=backfill_stream(endpoint.name, month),
+                                    watermark_ms=0)
         again = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
 
         cursor = json.loads(again.cursor)

@@ -112,7 +112,8 @@ def test_resources_keep_secrets_out_of_their_repr() -> None:
 
 
 def test_a_mysql_warehouse_gets_the_raw_assets_without_the_marts() -> None:
-    settings = Settings.from_env({"RUTTER_HISTORY_START": "2024-01", "WAREHOUSE_URL": "mysql+pymysql://etl@db/wh"},
+    settings = Settings.from_env({"RUTTER_HISTORY_START": "2024-01", "WAREHOUSE_URL": "mysql+pymysql://etl@db/wh",
+                                   "RUTTER_SANDBOX": "1"},
                                  today=date(2026, 1, 15))
     shape = describe(build_definitions(settings))
     assert shape["assets"] and all(key.startswith("rutter/") for key in shape["assets"])

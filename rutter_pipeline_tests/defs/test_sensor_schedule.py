@@ -9,7 +9,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs.assets import family_assets
-from rutter_pipeline.defs.backfills import missing_months
+from rutter_pipeline.defs.backfills import plan_backfills, retry_delay
 from rutter_pipeline.defs.incremental import incremental_jobs
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
@@ -97,10 +97,15 @@ def test_sensor_skips_backfilled_months_and_drops_vanished_connections(
     assert run.success
 
     connection = next(c for c in rutter.client.list_connections() if c.id == shop)
-    assert [m.month for m in missing_months(instance, connection=connection, months=month_keys(grid))] == \
-        month_keys(grid)[1:]
+    plan = plan_backfills(instance, warehouse.engine, connection=connection, months=month_keys(grid))
+    assert [m.month for m in plan.due] == month_keys(grid)[1:] and not plan.waiting
     result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
     assert str(partition_key(shop, month)) not in {r.partition_key for r in result.run_requests}
+
+
+def test_a_failed_month_waits_longer_after_each_failure() -> None:
+    delays = [retry_delay(n).total_seconds() for n in range(1, 8)]
+    assert delays[0] == 0 and delays[1] == 300 and delays == sorted(delays) and delays[-1] <= 6 * 3600
 
 
 def test_sensor_skips_with_a_reason_when_no_connection_is_ready(grids, instance, warehouse) -> None:

@@ -1,49 +1,41 @@
 """A warehouse backfilled when accounting months meant `last_synced_at` months is backfilled again, once.
 
-Before the change every accounting month was a month of Rutter's `last_synced_at`; the backfill runs recorded
-then carry no `rutter/windows` tag. After it, those months count as not loaded, so the sensor and
-`rutter-pipeline sync` backfill them again under the new meaning: rows are keyed by id, so nothing is
-duplicated, and each month's new materialization reports that month's documents.
+Before the change the warehouse recorded each completed backfill window as `backfill:<table>:<start>-<end>`;
+now a loaded month is `backfill:<table>:<YYYY-MM>` of a documents month. The old records do not count, so the
+sensor and `rutter-pipeline sync` backfill every month again under the new meaning: rows are keyed by id, so
+nothing is duplicated, and each month's new materialization reports that month's documents.
 """
 
 from __future__ import annotations
-
-import uuid
 
 import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs.assets import family_assets
-from rutter_pipeline.defs.backfills import missing_months
+from rutter_pipeline.defs.backfills import plan_backfills
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
 from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.timeutil import Window
 from rutter_pipeline.sync import backfill
-
-
-def _legacy_success(instance: dg.DagsterInstance, connection_id: str, month: str) -> None:
-    """A successful accounting backfill run as recorded before month windows meant documents."""
-    tags = {"dagster/partition/connection": connection_id, "dagster/partition/month": month,
-            "dagster/partition": str(partition_key(connection_id, month)), "rutter/pull": "backfill"}
-    instance.add_run(dg.DagsterRun(job_name="accounting_backfill", run_id=str(uuid.uuid4()), tags=tags,
-                                   status=dg.DagsterRunStatus.SUCCESS))
+from rutter_pipeline.sync.watermarks import backfill_stream
+from rutter_pipeline.warehouse.sync_state import write_watermark
 
 
 def test_accounting_months_loaded_under_the_old_meaning_are_loaded_again_without_duplicates(
     small_sandbox, grids, instance, rutter, warehouse
 ) -> None:
     books = next(c for c in rutter.client.list_connections() if c.platform == "QUICKBOOKS")
-    shop = next(c for c in rutter.client.list_connections() if c.platform == "SHOPIFY")
     months = month_keys(grids[Family.ACCOUNTING])
     invoices = catalog.get("accounting_invoices")
-    # The old warehouse holds every invoice (its backfill of all months finished).
+    # The old warehouse holds every invoice, its backfill recorded under the old window labels.
     backfill(client=rutter.client, engine=warehouse.engine, connection=books, endpoint=invoices,
              window=Window(None, None))
-    for month in months:
-        _legacy_success(instance, books.id, month)
-    assert [m.month for m in missing_months(instance, connection=books, months=months)] == months
+    with warehouse.engine.begin() as db:
+        write_watermark(db, connection_id=books.id, stream=backfill_stream(invoices.name, "start-now"), watermark_ms=0)
+    plan = plan_backfills(instance, warehouse.engine, connection=books, months=months)
+    assert [m.month for m in plan.due] == months
 
     defs = dg.Definitions(assets=[family_assets(Family.ACCOUNTING, partitions_def=grids[Family.ACCOUNTING])],
                           jobs=[backfill_jobs(grids)[Family.ACCOUNTING]],
@@ -59,7 +51,7 @@ def test_accounting_months_loaded_under_the_old_meaning_are_loaded_again_without
         counts[month] = materialization.metadata["dagster/row_count"].value
         assert materialization.metadata["inserted"].value == 0
 
-    assert missing_months(instance, connection=books, months=months) == []
+    assert plan_backfills(instance, warehouse.engine, connection=books, months=months).due == []
     truth = list(rutter.client.window_pages(invoices, access_token=books.access_token, window=Window(None, None)))
     total = sum(len(p.objects) for p in truth)
     with warehouse.engine.connect() as db:
@@ -69,9 +61,3 @@ def test_accounting_months_loaded_under_the_old_meaning_are_loaded_again_without
     assert rows == distinct == total
     # Each month's materialization now counts that month's documents, not the month of the last sync.
     assert sum(counts.values()) == total and max(counts.values()) < total
-    # Commerce runs from before the tag existed still count as loaded (their windows did not change).
-    for month in months:
-        instance.add_run(dg.DagsterRun(job_name="commerce_backfill", run_id=str(uuid.uuid4()),
-                                       tags={"dagster/partition/connection": shop.id, "dagster/partition/month": month},
-                                       status=dg.DagsterRunStatus.SUCCESS))
-    assert missing_months(instance, connection=shop, months=month_keys(grids[Family.COMMERCE])) == []

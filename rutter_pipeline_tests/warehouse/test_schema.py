@@ -36,7 +36,7 @@ def test_upgrade_creates_every_table_as_described(engine: sa.Engine) -> None:
         reflected = inspector.get_columns(table.name, schema=_schema_of(engine))
         actual = [(c["name"], _type_key(c["type"], engine.dialect), c["nullable"]) for c in reflected]
         expected = [
-            (c.name, _type_key(c.type.dialect_impl(engine.dialect), engine.dialect), c.nullable) for c in table.columns
+            (c.name, _type_key(c.type, engine.dialect), c.nullable) for c in table.columns
         ]
         assert actual == expected, table.name
         indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name, schema=_schema_of(engine))}

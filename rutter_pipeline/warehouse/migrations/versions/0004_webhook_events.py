@@ -1,7 +1,7 @@
 """Webhook inbox: every verified webhook event, once per event id, and whether it was applied.
 
 Revision ID: 0004_webhook_events
-Revises: 0002_connections
+Revises: 0003_connection_source
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0004_webhook_events"
-down_revision = "0002_connections"
+down_revision = "0003_connection_source"
 branch_labels = None
 depends_on = None
 

@@ -7,8 +7,8 @@ connection's health (`is_healthy`) and when Rutter last finished syncing it (`la
 The tables and typed columns are a frozen snapshot of the catalog when this revision was written, with their
 own type definitions: later catalog changes arrive as new revisions.
 
-Revision ID: 0006_every_endpoint_and_health
-Revises: 0002_connections
+Revision ID: 0005_every_endpoint_and_health
+Revises: 0004_webhook_events
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql, postgresql
 
-revision = "0006_every_endpoint_and_health"
+revision = "0005_every_endpoint_and_health"
 down_revision = "0004_webhook_events"
 branch_labels = None
 depends_on = None
