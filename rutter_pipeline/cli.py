@@ -1,7 +1,7 @@
 """`rutter-pipeline`: run the sandbox, the Dagster UI, a headless sync, or the webhook receiver.
 
     rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N]
-    rutter-pipeline dev [--port 3000]
+    rutter-pipeline dev [--port 3000] [--webhooks-port 8787 [--webhooks-host 127.0.0.1]]
     rutter-pipeline sync
     rutter-pipeline webhooks --port 8787 [--host 127.0.0.1] [--sandbox]
 
@@ -19,7 +19,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from rutter_pipeline.settings import Settings, SettingsError
@@ -41,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "webhooks":
         return _webhooks(settings, host=args.host, port=args.port, sandbox=args.sandbox)
-    return _dev(settings, port=args.port) if args.command == "dev" else _sync(settings)
+    if args.command == "dev":
+        return _dev(settings, port=args.port, webhooks=(args.webhooks_host, args.webhooks_port))
+    return _sync(settings)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="add a Shopify connection with this many orders")
     dev = commands.add_parser("dev", help="start the Dagster UI and daemon")
     dev.add_argument("--port", type=_port, default=3000, help="UI port (default 3000)")
+    dev.add_argument("--webhooks-port", type=_port, help="also receive Rutter webhooks on this port; they start runs")
+    dev.add_argument("--webhooks-host", default="127.0.0.1", help="interface the receiver listens on (default 127.0.0.1)")
     webhooks = commands.add_parser("webhooks", help="receive Rutter webhooks and apply commerce deletions")
     webhooks.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     webhooks.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
@@ -84,13 +89,20 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dev(settings: Settings, *, port: int) -> int:
-    from rutter_pipeline.defs.runtime import prepared
+def _dev(settings: Settings, *, port: int, webhooks: tuple[str, int | None] = ("127.0.0.1", None)) -> int:
+    from rutter_pipeline.defs.runtime import SANDBOX_CLIENT_SECRET, prepared
 
-    with prepared(settings) as runtime:
+    webhooks_host, webhooks_port = webhooks
+    # The built-in sandbox posts its webhooks to the receiver; its secret is accepted only when it is in use.
+    sandbox_webhooks = f"http://127.0.0.1:{webhooks_port}/" if webhooks_port else None
+    with prepared(settings, webhook_url=sandbox_webhooks) as runtime, ExitStack() as receiver:
         _prepare_dbt()
         if runtime.sandbox_url:
             print(f"No Rutter credentials set: using the built-in sandbox at {runtime.sandbox_url}", flush=True)
+        if webhooks_port:
+            secret = SANDBOX_CLIENT_SECRET if runtime.sandbox_url else runtime.settings.client_secret
+            url = receiver.enter_context(_receiving(runtime.settings, webhooks_host, webhooks_port, secret))
+            print(f"Receiving Rutter webhooks at {url}", flush=True)
         workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
         command = [sys.executable, "-m", "dagster", "dev", *workspace, "--port", str(port)]
         # A SIGTERM must still stop the UI and then the sandbox and embedded PostgreSQL this process holds.
@@ -137,7 +149,6 @@ def _sync(settings: Settings) -> int:
 
 def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int:
     from rutter_pipeline.sandbox import DEFAULT_CLIENT_SECRET
-    from rutter_pipeline.webhooks.receiver import WebhookReceiver
 
     # The sandbox's secret is published: accepting it by default would let anyone sign an ORDER_DELETED.
     if sandbox:
@@ -149,18 +160,28 @@ def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int
               "it to verify signatures (or pass --sandbox to accept the built-in sandbox's webhooks)",
               file=sys.stderr)
         return EXIT_USAGE
+    with _receiving(settings, host, port, secret) as url:
+        print(f"Receiving Rutter webhooks at {url}", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+@contextmanager
+def _receiving(settings: Settings, host: str, port: int, secret: str) -> Iterator[str]:
+    """The webhook receiver, serving until the block ends; yields its URL."""
+    from rutter_pipeline.webhooks.receiver import WebhookReceiver
+
     engine = _warehouse(settings)
     receiver = WebhookReceiver(engine, secret)
-    print(f"Receiving Rutter webhooks at {receiver.start(host=host, port=port)}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        signal.pause()
-    except KeyboardInterrupt:
-        pass
+        yield receiver.start(host=host, port=port)
     finally:
         receiver.stop()
         engine.dispose()
-    return 0
 
 
 def _warehouse(settings: Settings):  # noqa: ANN202 - sqlalchemy imported lazily to keep --help fast

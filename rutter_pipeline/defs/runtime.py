@@ -36,12 +36,13 @@ class Runtime:
 
 
 @contextmanager
-def prepared(settings: Settings, *, sandbox_seed: int = 7) -> Iterator[Runtime]:
+def prepared(settings: Settings, *, sandbox_seed: int = 7, webhook_url: str | None = None) -> Iterator[Runtime]:
     """Start what the settings leave to rutter-pipeline and export the variables Dagster reads.
 
     Args:
         settings: the validated settings.
         sandbox_seed: seed of the sandbox's data when the sandbox stands in for Rutter.
+        webhook_url: where the sandbox posts its signed webhooks (none are posted when None).
 
     Yields:
         The runtime; the sandbox and the embedded PostgreSQL stop when the block ends.
@@ -50,7 +51,7 @@ def prepared(settings: Settings, *, sandbox_seed: int = 7) -> Iterator[Runtime]:
         env: dict[str, str] = {}
         sandbox_url = None
         if settings.uses_sandbox:
-            sandbox_url = stack.enter_context(_sandbox(sandbox_seed))
+            sandbox_url = stack.enter_context(_sandbox(sandbox_seed, webhook_url))
             env.update(RUTTER_BASE_URL=sandbox_url, RUTTER_CLIENT_ID=SANDBOX_CLIENT_ID,
                        RUTTER_CLIENT_SECRET=SANDBOX_CLIENT_SECRET)
         storage_url = settings.dagster_storage_url or stack.enter_context(_embedded_dagster_database(settings))
@@ -81,10 +82,11 @@ def psycopg2_url(url: str) -> str:
 
 
 @contextmanager
-def _sandbox(seed: int) -> Iterator[str]:
+def _sandbox(seed: int, webhook_url: str | None) -> Iterator[str]:
     from rutter_pipeline.sandbox import Sandbox
 
-    sandbox = Sandbox(seed=seed, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET)
+    sandbox = Sandbox(seed=seed, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET,
+                      webhook_url=webhook_url)
     url = sandbox.start(host="127.0.0.1", port=0)
     log.info("no Rutter credentials set: the built-in sandbox serves %s", url)
     try:
