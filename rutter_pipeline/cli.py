@@ -1,7 +1,7 @@
 """`rutter-pipeline`: run the sandbox, the Dagster UI, a headless sync, or the webhook receiver.
 
     rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N] [--no-connection-details]
-    rutter-pipeline dev [--port 3000] [--sandbox]
+    rutter-pipeline dev [--port 3000] [--sandbox] [--webhooks-port 8787 [--webhooks-host 127.0.0.1]]
     rutter-pipeline sync [--sandbox]
     rutter-pipeline backfill --connection ID --from 2025-01 --to 2025-03 [--asset rutter/commerce/orders ...]
     rutter-pipeline repull --connection ID --month YYYY-MM [--sandbox]
@@ -26,7 +26,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from rutter_pipeline.settings import Settings, SettingsError, shown_url
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "webhooks": lambda: _webhooks(settings, host=args.host, port=args.port, sandbox=args.sandbox),
             "backfill": lambda: _backfill(settings, args),
             "db": lambda: _db(settings, print_only=args.print_only),
-            "dev": lambda: _dev(settings, port=args.port),
+            "dev": lambda: _dev(settings, port=args.port, webhooks=(args.webhooks_host, args.webhooks_port)),
             "sync": lambda: _sync(settings),
             "repull": lambda: _repull(settings, connection_id=args.connection, month=args.month),
             "reload-quarantine": lambda: _reload_quarantine(settings, connection_id=args.connection),
@@ -79,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="start the Dagster UI and daemon")
     dev.add_argument("--port", type=_port, default=3000, help="UI port (default 3000)")
     dev.add_argument("--sandbox", action="store_true", help=chosen)
+    dev.add_argument("--webhooks-port", type=_port, help="also receive Rutter webhooks on this port; they start runs")
+    dev.add_argument("--webhooks-host", default="127.0.0.1", help="interface the receiver listens on (default 127.0.0.1)")
     webhooks = commands.add_parser("webhooks", help="receive Rutter webhooks and apply commerce deletions")
     webhooks.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     webhooks.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
@@ -132,10 +135,13 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dev(settings: Settings, *, port: int) -> int:
-    from rutter_pipeline.defs.runtime import prepared
+def _dev(settings: Settings, *, port: int, webhooks: tuple[str, int | None] = ("127.0.0.1", None)) -> int:
+    from rutter_pipeline.defs.runtime import SANDBOX_CLIENT_SECRET, prepared
 
-    with prepared(settings) as runtime:
+    webhooks_host, webhooks_port = webhooks
+    # The built-in sandbox posts its webhooks to the receiver; its secret is accepted only when it is in use.
+    sandbox_webhooks = f"http://127.0.0.1:{webhooks_port}/" if webhooks_port else None
+    with prepared(settings, webhook_url=sandbox_webhooks) as runtime, ExitStack() as receiver:
         _prepare_dbt()
         if runtime.sandbox_url:
             print(f"The built-in sandbox serves {runtime.sandbox_url}", flush=True)
@@ -145,6 +151,10 @@ def _dev(settings: Settings, *, port: int) -> int:
             # The same server the runtime holds (one handle per process): not stopped here.
             print(_connect_lines(EmbeddedPostgres(settings.data_dir)) + "\n  (or run `rutter-pipeline db` in another "
                   "terminal)", flush=True)
+        if webhooks_port:
+            secret = SANDBOX_CLIENT_SECRET if runtime.sandbox_url else runtime.settings.client_secret
+            url = receiver.enter_context(_receiving(runtime.settings, webhooks_host, webhooks_port, secret))
+            print(f"Receiving Rutter webhooks at {url}", flush=True)
         workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
         # Dagster's own processes log warnings only; runs keep every event in the UI (see defs' console logger).
         command = [sys.executable, "-W", "ignore", "-m", "dagster", "dev", *workspace, "--port", str(port),
@@ -432,7 +442,6 @@ def _connect_lines(server) -> str:  # noqa: ANN001 - EmbeddedPostgres, imported 
 
 def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int:
     from rutter_pipeline.sandbox import DEFAULT_CLIENT_SECRET
-    from rutter_pipeline.webhooks.receiver import WebhookReceiver
 
     # The sandbox's secret is published: accepting it by default would let anyone sign an ORDER_DELETED.
     if sandbox:
@@ -444,18 +453,28 @@ def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int
               "it to verify signatures (or pass --sandbox to accept the built-in sandbox's webhooks)",
               file=sys.stderr)
         return EXIT_USAGE
+    with _receiving(settings, host, port, secret) as url:
+        print(f"Receiving Rutter webhooks at {url}", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+@contextmanager
+def _receiving(settings: Settings, host: str, port: int, secret: str) -> Iterator[str]:
+    """The webhook receiver, serving until the block ends; yields its URL."""
+    from rutter_pipeline.webhooks.receiver import WebhookReceiver
+
     engine = _warehouse(settings)
     receiver = WebhookReceiver(engine, secret)
-    print(f"Receiving Rutter webhooks at {receiver.start(host=host, port=port)}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        signal.pause()
-    except KeyboardInterrupt:
-        pass
+        yield receiver.start(host=host, port=port)
     finally:
         receiver.stop()
         engine.dispose()
-    return 0
 
 
 def _warehouse(settings: Settings):  # noqa: ANN202 - sqlalchemy imported lazily to keep --help fast

@@ -13,6 +13,7 @@ from rutter_pipeline.defs.partitions import connection_month_partitions
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.defs.schedules import incremental_schedule
 from rutter_pipeline.defs.sensors import connection_sensor
+from rutter_pipeline.defs.webhook_sensor import changes_sensor, readiness_sensor
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.settings import Settings
 
@@ -52,6 +53,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[incremental_schedule(family, job=job, cron=settings.incremental_cron)
                    for family, job in incrementals.items()],
         # The families' grids share their months, which is all the sensor reads from a grid.
-        sensors=[connection_sensor(grids[Family.COMMERCE], backfills, source=settings.rutter_source), *([refresh_marts_sensor] if marts else [])],
+        sensors=[connection_sensor(grids[Family.COMMERCE], backfills, source=settings.rutter_source),
+                 *([refresh_marts_sensor] if marts else []),
+                 readiness_sensor(grids[Family.COMMERCE], backfills, source=settings.rutter_source), changes_sensor(incrementals)],
         resources=resources(settings),
     )

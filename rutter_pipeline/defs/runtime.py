@@ -43,7 +43,9 @@ class Runtime:
 
 
 @contextmanager
-def prepared(settings: Settings, *, sandbox_seed: int = 7, connection_details: bool = True) -> Iterator[Runtime]:
+def prepared(
+    settings: Settings, *, sandbox_seed: int = 7, connection_details: bool = True, webhook_url: str | None = None
+) -> Iterator[Runtime]:
     """Start what the settings leave to rutter-pipeline and export the variables Dagster reads.
 
     Args:
@@ -51,6 +53,7 @@ def prepared(settings: Settings, *, sandbox_seed: int = 7, connection_details: b
         sandbox_seed: seed of the sandbox's data when the sandbox stands in for Rutter.
         connection_details: whether the sandbox serves `GET /connections/access_token` (False: it answers 404,
             as Rutter does for platforms without it).
+        webhook_url: where the sandbox posts its signed webhooks (none are posted when None).
 
     Yields:
         The runtime; the sandbox and the embedded PostgreSQL stop when the block ends.
@@ -62,7 +65,8 @@ def prepared(settings: Settings, *, sandbox_seed: int = 7, connection_details: b
         env: dict[str, str] = {}
         sandbox_url = None
         if settings.uses_sandbox:
-            sandbox_url = stack.enter_context(_sandbox(sandbox_seed, connection_details=connection_details))
+            sandbox_url = stack.enter_context(_sandbox(sandbox_seed, connection_details=connection_details,
+                                                       webhook_url=webhook_url))
             env.update(RUTTER_BASE_URL=sandbox_url, RUTTER_CLIENT_ID=SANDBOX_CLIENT_ID,
                        RUTTER_CLIENT_SECRET=SANDBOX_CLIENT_SECRET, **{SANDBOX_VARIABLE: "1"})
         if settings.dagster_storage_url:
@@ -128,11 +132,11 @@ def psycopg2_url(url: str) -> str:
 
 
 @contextmanager
-def _sandbox(seed: int, *, connection_details: bool) -> Iterator[str]:
+def _sandbox(seed: int, *, connection_details: bool, webhook_url: str | None) -> Iterator[str]:
     from rutter_pipeline.sandbox import Sandbox
 
     sandbox = Sandbox(seed=seed, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET,
-                      connection_details=connection_details)
+                      connection_details=connection_details, webhook_url=webhook_url)
     url = sandbox.start(host="127.0.0.1", port=0)
     log.info("the built-in sandbox serves %s", url)
     try:

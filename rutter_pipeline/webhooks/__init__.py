@@ -1,1 +1,1 @@
-"""Receive Rutter webhooks: commerce deletions, which Rutter reports by webhook only. No Dagster here."""
+"""Receive Rutter webhooks: record every event, apply commerce deletions, queue the rest for Dagster. No Dagster here."""

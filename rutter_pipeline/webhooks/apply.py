@@ -13,7 +13,8 @@ from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.rutter.webhooks import WebhookEvent
 from rutter_pipeline.warehouse.loader import mark_deleted
 from rutter_pipeline.warehouse.quarantine import quarantine_rows
-from rutter_pipeline.webhooks.inbox import without_secrets
+from rutter_pipeline.webhooks.events import kind_of
+from rutter_pipeline.webhooks.inbox import QUEUED, without_secrets
 
 log = logging.getLogger("rutter_pipeline.webhooks")
 
@@ -25,16 +26,19 @@ _TOKEN_IN_JSON = re.compile(r'("access_token"\s*:\s*")[^"]*(")')
 
 
 def apply_event(tx: sa.Connection, event: WebhookEvent, *, received_at: datetime) -> str:
-    """Apply one event in the caller's transaction; returns what happened: `deleted`, `quarantined` or `ignored`.
+    """Apply one event in the caller's transaction; returns what happened: `deleted`, `quarantined`, `queued`
+    or `ignored`.
 
-    Other events need no action here: the next incremental pull brings created and updated objects, and the
-    sensor notices connections that became ready.
+    Readiness and change events are `queued`: Dagster's webhook sensors register the connection or pull its
+    changes (`events.py`). Others need no action.
 
     Args:
         tx: a connection inside the transaction that marks the event processed.
         event: the verified event.
         received_at: when the event was first received, taken as the deletion time.
     """
+    if kind_of(event) is not None:
+        return QUEUED
     endpoint = DELETED_BY_WEBHOOK.get(event.entity or "")
     if event.action != "DELETED" or endpoint is None:
         return "ignored"

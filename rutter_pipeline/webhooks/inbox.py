@@ -3,8 +3,9 @@
 Rutter may deliver one event several times (retries, replays). An event is first recorded in its own
 transaction (a second delivery finds it there), then claimed under a row lock and applied in the transaction
 that marks it processed, so concurrent deliveries of one event apply it once, and an event recorded but not
-applied (a crash, a database error) is applied by the next delivery. Work that starts from webhooks later reads
-the unprocessed rows (`processed_at IS NULL`).
+applied (a crash, a database error) is applied by the next delivery. An event whose work Dagster starts
+(`events.py`) is left unprocessed with the outcome `queued`; the sensors read those rows and mark them
+processed once their runs are requested.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from rutter_pipeline.warehouse.tables import is_mysql, webhook_events
 
 #: What a second delivery of an applied event is answered with.
 DUPLICATE = "duplicate"
+#: The outcome of an event left for a Dagster sensor, which starts its work and then marks it processed.
+QUEUED = "queued"
 
 
 def event_id(event: WebhookEvent, body: bytes) -> str:
@@ -42,7 +45,8 @@ def without_secrets(payload: dict) -> dict:
     return {key: ("***" if key == "access_token" else value) for key, value in payload.items()}
 
 
-def _as_stored(conn: sa.Connection, moment: datetime) -> datetime:
+def as_stored(conn: sa.Connection, moment: datetime) -> datetime:
+    """An aware time as the database stores it (MySQL DATETIME: naive UTC)."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if is_mysql(conn) else moment
 
 
@@ -56,7 +60,7 @@ def record(engine: Engine, event: WebhookEvent, *, event_id: str, received_at: d
         "payload": json.dumps(without_secrets(event.payload), ensure_ascii=True),
     }
     with engine.begin() as tx:
-        values["received_at"] = _as_stored(tx, received_at)
+        values["received_at"] = as_stored(tx, received_at)
         if is_mysql(tx):
             insert = mysql.insert(webhook_events).values(values)
             statement = insert.on_duplicate_key_update(event_id=insert.inserted.event_id)
@@ -73,24 +77,24 @@ def apply_once(engine: Engine, event_id: str, apply: Callable[[sa.Connection, da
         engine: the warehouse.
         event_id: the recorded event.
         apply: does the work inside the given transaction, with the time the event was first received (so
-            a replay changes nothing, not even a timestamp); returns the outcome to record.
+            a replay changes nothing, not even a timestamp); returns the outcome to record (`queued` leaves
+            the event unprocessed, for a sensor).
     """
     table = webhook_events
     with engine.begin() as tx:
         claimed = tx.execute(
-            sa.select(table.c.received_at)
+            sa.select(table.c.received_at, table.c.outcome)
             .where(table.c.event_id == event_id, table.c.processed_at.is_(None))
             .with_for_update()
         ).first()
-        if claimed is None:
+        if claimed is None or claimed.outcome == QUEUED:
             return DUPLICATE
         received_at = claimed.received_at
         if received_at.tzinfo is None:
             received_at = received_at.replace(tzinfo=timezone.utc)
         outcome = apply(tx, received_at)
+        processed_at = None if outcome == QUEUED else as_stored(tx, datetime.now(timezone.utc))
         tx.execute(
-            sa.update(table)
-            .where(table.c.event_id == event_id)
-            .values(processed_at=_as_stored(tx, datetime.now(timezone.utc)), outcome=outcome)
+            sa.update(table).where(table.c.event_id == event_id).values(processed_at=processed_at, outcome=outcome)
         )
     return outcome

@@ -99,6 +99,7 @@ def test_ui_serves_assets_partitions_sensor_and_schedule(webserver: str) -> None
     repository = answer["data"]["repositoriesOrError"]["nodes"][0]
     assert {s["name"]: s["cronSchedule"] for s in repository["schedules"]} == {
         "commerce_incremental_sync_schedule": "0 * * * *", "accounting_incremental_sync_schedule": "0 * * * *"}
-    assert {s["name"] for s in repository["sensors"]} == {"rutter_connections", "refresh_marts_sensor"}
+    assert {s["name"] for s in repository["sensors"]} == {
+        "rutter_connections", "refresh_marts_sensor", "rutter_webhook_readiness", "rutter_webhook_changes"}
     assert {"commerce_backfill", "accounting_backfill", "commerce_incremental_sync", "accounting_incremental_sync",
             "rutter_checks"} <= {j["name"] for j in repository["jobs"]}

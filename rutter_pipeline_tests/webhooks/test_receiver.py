@@ -83,10 +83,17 @@ def test_a_deletion_without_an_object_id_is_quarantined(pg_engine, receiver_url)
     assert "no object id" in reason and "tok-secret-123" not in payload
 
 
-def test_other_events_are_acknowledged(pg_engine, receiver_url):
-    body = json.dumps({"type": "CONNECTION", "code": "INITIAL_UPDATE", "connection_id": "c1",
-                       "access_token": "t"}).encode()
-    assert post(receiver_url, body, sign(body, DEFAULT_CLIENT_SECRET)).json() == {"status": "ignored"}
+def test_events_that_start_work_are_queued_for_the_sensors_and_others_acknowledged(pg_engine, receiver_url):
+    def deliver(code: str) -> dict:
+        body = json.dumps({"type": "CONNECTION", "code": code, "connection_id": "c1", "access_token": "t"}).encode()
+        return post(receiver_url, body, sign(body, DEFAULT_CLIENT_SECRET)).json()
+
+    assert deliver("INITIAL_UPDATE") == {"status": "queued"}
+    assert deliver("INITIAL_UPDATE") == {"status": "duplicate"}
+    assert deliver("CONNECTION_NEEDS_UPDATE") == {"status": "ignored"}
+    rows = {row.code: row for row in inbox_rows(pg_engine)}
+    assert rows["INITIAL_UPDATE"].processed_at is None and rows["INITIAL_UPDATE"].outcome == "queued"
+    assert rows["CONNECTION_NEEDS_UPDATE"].processed_at is not None
 
 
 def deletion(order_id: str, connection_id: str = "c1") -> bytes:
