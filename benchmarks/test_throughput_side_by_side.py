@@ -270,7 +270,9 @@ def test_throughput_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
                     measures[name].append(variant(sandbox, None))
                 with capsys.disabled():
                     last = measures[name][-1]
-                    print(f"round {round_ + 1}: {name}: {ORDERS / last.seconds:,.0f} rows/s", flush=True)
+                    print(f"round {round_ + 1}: {name}: {ORDERS / last.seconds:,.0f} rows/s, peak RSS "
+                          f"{last.peak_rss_mib:.0f} MiB, client CPU {last.client_cpu_s:.1f} s, PostgreSQL CPU "
+                          f"{last.postgres_cpu_s:.1f} s", flush=True)
     finally:
         process.terminate()
         process.wait()
