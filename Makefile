@@ -24,5 +24,10 @@ dev: setup
 test: setup
 	$(BIN)/python -m pytest -n 2 -q
 
-benchmark: setup
+## The benchmarks also need the `bench` extra (dlt, the anchor they are compared with).
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+benchmark: setup $(VENV)/.bench-installed
 	$(BIN)/python -m pytest -q -m benchmark -p no:xdist benchmarks
