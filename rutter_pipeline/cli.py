@@ -223,7 +223,8 @@ def _sync(settings: Settings) -> int:
             with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
                 report = sync_everything(defs=defs, instance=instance, client=client, engine=engine,
                                          workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
-                                         refresh_marts=runtime.settings.refresh_marts, progress=print_progress)
+                                         refresh_marts=runtime.settings.refresh_marts, progress=print_progress,
+                                         announce=lambda text: print(text, flush=True))
         except RutterError as exc:
             print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
             return EXIT_FAILED
@@ -367,8 +368,10 @@ def _prepare_dbt() -> None:
     # dbt's manifest must exist before the definitions load; a checkout without dbt models skips this.
     if importlib.util.find_spec("rutter_pipeline.defs.dbt") is None:
         return
-    from rutter_pipeline.defs.dbt import prepare_dbt_manifest
+    from rutter_pipeline.defs.dbt import manifest_is_current, prepare_dbt_manifest
 
+    if not manifest_is_current():
+        print("Parsing the dbt project (dbt parse; once, until a model changes)...", flush=True)
     prepare_dbt_manifest()
 
 

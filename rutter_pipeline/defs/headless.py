@@ -86,6 +86,7 @@ def sync_everything(
     workers: int = 1,
     refresh_marts: bool = True,
     progress: Callable[[RunFigures], None] = lambda run: None,
+    announce: Callable[[str], None] = lambda text: None,
 ) -> SyncReport:
     """Register ready connections, backfill their missing months, pull their changes, check the tables.
 
@@ -97,6 +98,7 @@ def sync_everything(
         workers: how many connections are synced at the same time, each in its own process.
         refresh_marts: rebuild the dbt marts after the syncs (no daemon runs their sensor here).
         progress: called after each run (the CLI prints a line).
+        announce: told before a step that is slow and silent (the dbt build), so the CLI can say so.
 
     Returns:
         The report; failures are in it, not raised, so one broken month does not hide the others' results.
@@ -121,6 +123,7 @@ def sync_everything(
                                                progress=progress))
     report.checks_failed = _run_checks(defs, instance)
     if refresh_marts and report.runs:
+        announce("Building the dbt marts (dbt build of the staging models, marts and their tests)...")
         report.runs.append(_execute(defs, instance, job_name=REFRESH_MARTS_JOB, connection_id="", partition=None,
                                     tags={}))
         progress(report.runs[-1])
