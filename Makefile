@@ -7,15 +7,20 @@ BIN := $(VENV)/bin
 
 setup: $(VENV)/.installed
 
+# pip is quiet but slow the first time: say so before each step instead of printing nothing for minutes.
 $(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $@
+	@test -x $(BIN)/python || { echo "==> Creating the virtualenv $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> Upgrading pip in $(VENV)"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "==> Installing rutter-pipeline and its dependencies (Dagster, dbt, ...) into $(VENV): a few minutes the first time"
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+	@echo "==> $(VENV) is ready"
 
 ## Main job: embedded PostgreSQL + offline sandbox unless configured otherwise.
 sync: setup
-	$(BIN)/rutter-pipeline sync
+	@echo "==> rutter-pipeline sync: sandbox → embedded PostgreSQL → dbt marts (a line per run follows)"
+	@$(BIN)/rutter-pipeline sync
 
 ## The Dagster UI on http://127.0.0.1:3000 with the same defaults.
 dev: setup

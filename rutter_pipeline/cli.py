@@ -270,7 +270,8 @@ def _sync(settings: Settings) -> int:
                             defs=defs, instance=instance, client=client, engine=engine,
                             workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
                             refresh_marts=runtime.settings.refresh_marts, progress=print_progress,
-                            source=runtime.settings.rutter_source)
+                            source=runtime.settings.rutter_source,
+                            announce=lambda text: print(text, flush=True))
                 finally:
                     engine.dispose()
         except SyncAlreadyRunning as exc:
@@ -507,8 +508,10 @@ def _prepare_dbt() -> None:
     # dbt's manifest must exist before the definitions load; a checkout without dbt models skips this.
     if importlib.util.find_spec("rutter_pipeline.defs.dbt") is None:
         return
-    from rutter_pipeline.defs.dbt import prepare_dbt_manifest
+    from rutter_pipeline.defs.dbt import manifest_is_current, prepare_dbt_manifest
 
+    if not manifest_is_current():
+        print("Parsing the dbt project (dbt parse; once, until a model changes)...", flush=True)
     prepare_dbt_manifest()
 
 

@@ -106,6 +106,8 @@ def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, po
     assert "commerce_backfill" in first.stdout and "accounting_backfill" in first.stdout
     assert "is not ready yet" in first.stdout  # a waiting connection is no failure
     assert "dbt marts refreshed" in first.stdout
+    # The slow, silent dbt build is announced before it starts.
+    assert first.stdout.index("Building the dbt marts") < first.stdout.index("dbt marts refreshed")
     env["RUTTER_REFRESH_MARTS"] = "0"  # the marts are tested on their own; keep the next syncs quick
     assert_equals_truth(warehouse_rows(postgres_url), sandbox)
     assert recorded_connections(postgres_url) == {

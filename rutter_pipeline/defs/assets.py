@@ -15,7 +15,7 @@ import dagster as dg
 
 from rutter_pipeline import sync
 from rutter_pipeline.defs import metadata
-from rutter_pipeline.defs.partitions import ConnectionMonth, FamilyGrids, resolve
+from rutter_pipeline.defs.partitions import ConnectionMonth, FamilyGrids, NoPartitionChosen, connection_label, resolve
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Endpoint, Family, WindowBy, endpoints_for
 from rutter_pipeline.rutter.connections import Connection
@@ -48,7 +48,9 @@ def description(endpoint: Endpoint) -> str:
         f"Rutter `{endpoint.path}` copied into table `rutter.{endpoint.name}`, one partition per "
         f"{endpoint.family.value} connection and month. {_WINDOWS[endpoint.window_by]} The first month also "
         "takes everything older and the current month everything up to now. Incremental pulls are recorded on "
-        "the month partitions they wrote, with metadata `pull: incremental`."
+        "the month partitions they wrote, with metadata `pull: incremental`. Partitions are named by Rutter's "
+        "connection id; which platform and shop that is: each materialization's `connection` metadata, the runs' "
+        "tag `rutter/connection_name`, the Backfills page's titles, or the table `rutter._connections`."
     )
 
 
@@ -83,18 +85,31 @@ def family_assets(family: Family, *, partitions_def: dg.MultiPartitionsDefinitio
         can_subset=True,
     )
     def _backfill(context, rutter: RutterResource, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
-        target = resolve(context.partition_key, partitions=partitions_def)
-        connection = rutter.connection(target.connection_id)
+        if not (context.has_partition_key or context.has_partition_key_range):
+            raise NoPartitionChosen(context.job_name, what="connection and month")
+        # A run covers one partition (the UI, `sync`) or a range of one connection's months (the sensor): a
+        # range run records each month's materialization as soon as it is written, so the partitions it
+        # finished show as materialized even when a later month fails.
+        single = context.has_partition_key
         failed = []
-        for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
-            try:
-                yield backfill_endpoint(endpoints[key], rutter=rutter, warehouse=warehouse,
-                                        connection=connection, target=target)
-            except Exception as exc:  # noqa: BLE001 - one endpoint's failure must not hide the others' results
-                context.log.error(f"{endpoints[key].path} {target.month} of {connection.id} failed: {exc!r}")
-                failed.append(endpoints[key].path)
+        for partition in [context.partition_key] if single else context.partition_keys:
+            target = resolve(partition, partitions=partitions_def)
+            connection = rutter.connection(target.connection_id)
+            for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
+                try:
+                    result = backfill_endpoint(endpoints[key], rutter=rutter, warehouse=warehouse,
+                                               connection=connection, target=target)
+                except Exception as exc:  # noqa: BLE001 - one endpoint's failure must not hide the others' results
+                    context.log.error(f"{endpoints[key].path} {target.month} of {connection.id} failed: {exc!r}")
+                    failed.append(f"{endpoints[key].path} {target.month}")
+                    continue
+                if single:
+                    yield result
+                else:
+                    context.log_event(dg.AssetMaterialization(asset_key=key, partition=str(partition),
+                                                              metadata=result.metadata))
         if failed:
-            raise dg.Failure(f"backfill of {target.month} failed for {', '.join(failed)}; see the log above")
+            raise dg.Failure(f"backfill failed for {', '.join(failed)}; see the log above")
 
     return _backfill
 
@@ -105,6 +120,7 @@ def backfill_endpoint(endpoint: Endpoint, *, rutter: RutterResource, warehouse: 
     summary = sync.backfill(client=rutter.client, engine=warehouse.engine, connection=connection,
                             endpoint=endpoint, window=target.window, month=target.month)
     figures = metadata.summary_metadata(summary, pull="backfill")
+    figures["connection"] = f"{connection_label(connection)} ({connection.id})"
     figures["window"] = str(target.window)
     figures["connection health"] = metadata.connection_health(warehouse.engine, connection.id)
     if summary.status == "ok":

@@ -20,8 +20,10 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 import sqlalchemy as sa
 
-from rutter_pipeline.defs.jobs import backfill_job_name, connection_tags
-from rutter_pipeline.defs.partitions import CONNECTION, MONTH, families_of, partition_key
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from rutter_pipeline.defs.jobs import CONNECTION_TAG, backfill_job_name, connection_tags
+from rutter_pipeline.defs.partitions import CONNECTION, MONTH, connection_label, families_of, partition_key
 from rutter_pipeline.rutter.catalog import Family, endpoints_for
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.sync.common import serves
@@ -59,6 +61,8 @@ class MissingMonth:
     runs: int = 0
     last_error: str = ""
     retry_at: datetime | None = None
+    #: The connection's platform and name, tagged on its runs.
+    label: str = ""
 
     @property
     def job_name(self) -> str:
@@ -72,7 +76,7 @@ class MissingMonth:
             run_key=f"{self.job_name}:{key}:run-{self.runs + 1}",
             job_name=self.job_name,
             partition_key=key,
-            tags=connection_tags(self.connection_id, pull="backfill"),
+            tags=connection_tags(self.connection_id, pull="backfill", label=self.label),
         )
 
     def describe(self) -> str:
@@ -81,6 +85,45 @@ class MissingMonth:
         return (f"{self.family.value} {self.month} of {self.connection_id}: failed {self.failures} time(s)"
                 f"{f' ({self.last_error})' if self.last_error else ''}; next try {when}, or now with "
                 f"`rutter-pipeline repull --connection {self.connection_id} --month {self.month}`")
+
+#: How many months of one connection a run of the sensor covers. Each run of the daemon is a process that loads
+#: the code first (seconds, on a busy machine many), so a run per month made the sensor's backfill four times
+#: slower than `sync`; each month still gets its own materialization (see `assets.family_assets`).
+MONTHS_PER_RUN = 6
+
+
+def month_range_requests(missing: list[MissingMonth], *, months: list[str],
+                         per_run: int = MONTHS_PER_RUN) -> list[dg.RunRequest]:
+    """Run requests covering the missing months in ranges of up to `per_run` consecutive months.
+
+    Months are grouped per (connection, family) and only while consecutive in `months` (the grid's month keys),
+    so a range never covers a month that is loaded already. A range of one month is a plain partition run.
+    """
+    position = {month: index for index, month in enumerate(months)}
+    groups: dict[tuple[str, Family], list[list[MissingMonth]]] = {}
+    for item in sorted(missing, key=lambda m: (m.connection_id, m.family.value, position[m.month])):
+        runs = groups.setdefault((item.connection_id, item.family), [])
+        last = runs[-1][-1] if runs else None
+        if last is not None and position[item.month] == position[last.month] + 1 and len(runs[-1]) < per_run:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    requests = []
+    for runs in groups.values():
+        for run in runs:
+            first, last = run[0], run[-1]
+            if first is last:
+                requests.append(first.run_request())
+                continue
+            start = partition_key(first.connection_id, first.month)
+            end = partition_key(last.connection_id, last.month)
+            requests.append(dg.RunRequest(
+                run_key=f"{first.job_name}:{start}..{last.month}:run-{max(m.runs for m in run) + 1}",
+                job_name=first.job_name,
+                tags={**connection_tags(first.connection_id, pull="backfill", label=first.label),
+                      ASSET_PARTITION_RANGE_START_TAG: str(start), ASSET_PARTITION_RANGE_END_TAG: str(end)},
+            ))
+    return requests
 
 
 @dataclass
@@ -128,12 +171,12 @@ def plan_backfills(
             runs = history.get(month, [])
             if any(run.dagster_run.status in _IN_FLIGHT for run in runs):
                 continue
-            missing = _missing(connection.id, family, month, runs)
+            missing = _missing(connection, family, month, runs)
             (plan.due if missing.retry_at is None or missing.retry_at <= now else plan.waiting).append(missing)
     return plan
 
 
-def _missing(connection_id: str, family: Family, month: str, runs: list[dg.RunRecord]) -> MissingMonth:
+def _missing(connection: Connection, family: Family, month: str, runs: list[dg.RunRecord]) -> MissingMonth:
     # `runs` are newest first: the failures that count are those since the last success.
     failed = []
     for record in runs:
@@ -142,13 +185,13 @@ def _missing(connection_id: str, family: Family, month: str, runs: list[dg.RunRe
         if record.dagster_run.status in _FAILED:
             failed.append(record)
     if not failed:
-        return MissingMonth(connection_id, family, month, runs=len(runs))
+        return MissingMonth(connection.id, family, month, runs=len(runs), label=connection_label(connection))
     latest = failed[0]
     ended = latest.end_time or latest.update_timestamp.timestamp()
     retry_at = datetime.fromtimestamp(ended, timezone.utc) + retry_delay(len(failed))
-    return MissingMonth(connection_id, family, month, failures=len(failed), runs=len(runs),
+    return MissingMonth(connection.id, family, month, failures=len(failed), runs=len(runs),
                         last_error=latest.dagster_run.tags.get(ERROR_TAG, ""),
-                        retry_at=retry_at if len(failed) >= 2 else None)
+                        retry_at=retry_at if len(failed) >= 2 else None, label=connection_label(connection))
 
 
 #: Tag `rutter-pipeline sync` puts on a failed run: the first line of why (shown when the month is retried).
@@ -160,9 +203,29 @@ def _history(instance: dg.DagsterInstance, *, job_name: str, connection_id: str)
     records = instance.get_run_records(
         filters=dg.RunsFilter(job_name=job_name, tags={f"dagster/partition/{CONNECTION}": connection_id})
     )
+    # The sensor's runs of several months carry a range instead of a partition tag.
+    records += [r for r in instance.get_run_records(
+        filters=dg.RunsFilter(job_name=job_name, tags={CONNECTION_TAG: connection_id}))
+        if ASSET_PARTITION_RANGE_START_TAG in r.dagster_run.tags]
+    records.sort(key=lambda r: r.create_timestamp, reverse=True)
     by_month: dict[str, list[dg.RunRecord]] = defaultdict(list)
     for record in records:  # newest first
-        month = record.dagster_run.tags.get(f"dagster/partition/{MONTH}")
-        if month is not None:
+        for month in run_months(record.dagster_run.tags):
             by_month[month].append(record)
     return by_month
+
+
+def run_months(tags: dict[str, str]) -> list[str]:
+    """The months a run targets: its month partition, or every month of its range (`first..last`)."""
+    if f"dagster/partition/{MONTH}" in tags:
+        return [tags[f"dagster/partition/{MONTH}"]]
+    if ASSET_PARTITION_RANGE_START_TAG not in tags:
+        return []
+    first = tags[ASSET_PARTITION_RANGE_START_TAG].rsplit("|", 1)[-1]
+    last = tags[ASSET_PARTITION_RANGE_END_TAG].rsplit("|", 1)[-1]
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(_index(first), _index(last) + 1)]
+
+
+def _index(month: str) -> int:
+    year, number = month.split("-")
+    return int(year) * 12 + int(number) - 1

@@ -22,6 +22,7 @@ from dagster._core.utils import make_new_backfill_id
 
 from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import backfill_job_name, connection_tags
+from rutter_pipeline.defs.partitions import connection_label as label
 from rutter_pipeline.defs.partitions import connection_set, families_of, month_keys, partition_key
 from rutter_pipeline.rutter.catalog import endpoints_for
 from rutter_pipeline.rutter.connections import Connection
@@ -97,11 +98,6 @@ def plan(*, connections: Sequence[Connection], connection_id: str, first: str, l
 IMPLICIT_JOB = "__ASSET_JOB"
 
 
-def label(connection: Connection) -> str:
-    """`PLATFORM name` of a connection, the way a person recognises it."""
-    return f"{connection.platform} {connection.name}" if connection.name else connection.platform
-
-
 def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, chosen: BackfillPlan, *,
                  progress: Callable[[str, str, bool, float], None] = lambda *_: None) -> BackfillOutcome:
     """Record the backfill in the instance, execute its runs in this process, and mark it finished."""
@@ -111,7 +107,7 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, chosen: Bac
     keys = [partition_key(connection.id, month) for month in chosen.months]
     graph = defs.resolve_asset_graph()
     backfill_id = make_new_backfill_id()
-    tags = {**connection_tags(connection.id, pull="backfill"), "rutter/source": "rutter-pipeline backfill"}
+    tags = {**connection_tags(connection.id, pull="backfill", label=label(connection)), "rutter/source": "rutter-pipeline backfill"}
     backfill = PartitionBackfill.from_asset_partitions(
         backfill_id=backfill_id, asset_graph=graph, partition_names=keys, asset_selection=chosen.assets,
         backfill_timestamp=time.time(), tags=tags, dynamic_partitions_store=instance, all_partitions=False,

@@ -97,7 +97,8 @@ def _latest_project_change() -> float:
     return max(path.stat().st_mtime for path in _project_files())
 
 
-def _manifest_is_current() -> bool:
+def manifest_is_current() -> bool:
+    """Whether `manifest.json` is newer than every file of the dbt project (no `dbt parse` needed)."""
     manifest = dbt_project.manifest_path
     return manifest.exists() and manifest.stat().st_mtime >= _latest_project_change()
 
@@ -114,13 +115,13 @@ def prepare_dbt_manifest() -> Path:
     Raises:
         RuntimeError: `dbt parse` failed; the message carries dbt's output.
     """
-    if _manifest_is_current():
+    if manifest_is_current():
         return dbt_project.manifest_path
     target = dbt_project.manifest_path.parent
     target.mkdir(parents=True, exist_ok=True)
     with open(target / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _manifest_is_current():
+        if not manifest_is_current():
             _run_dbt_parse(target)
     return dbt_project.manifest_path
 

@@ -95,6 +95,7 @@ def sync_everything(
     refresh_marts: bool = True,
     progress: Callable[[RunFigures], None] = lambda run: None,
     source: str | None = None,
+    announce: Callable[[str], None] = lambda text: None,
 ) -> SyncReport:
     """Register ready connections, backfill their missing months, pull their changes, check the tables.
 
@@ -111,6 +112,7 @@ def sync_everything(
         refresh_marts: rebuild the dbt marts after the syncs (no daemon runs their sensor here).
         progress: called after each run (the CLI prints a line).
         source: recorded with the connections: `sandbox` or the Rutter API URL.
+        announce: told before a step that is slow and silent (the dbt build), so the CLI can say so.
 
     Returns:
         The report; failures are in it, not raised, so one broken month does not hide the others' results.
@@ -138,6 +140,7 @@ def sync_everything(
                                                progress=progress))
     report.checks_failed = _run_checks(defs, instance)
     if refresh_marts and report.runs:
+        announce("Building the dbt marts (dbt build of the staging models, marts and their tests)...")
         report.runs.append(_execute(defs, instance, job_name=REFRESH_MARTS_JOB, connection_id="", partition=None,
                                     tags={}))
         progress(report.runs[-1])

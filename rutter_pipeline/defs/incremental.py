@@ -20,9 +20,17 @@ from rutter_pipeline import sync
 from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import PULL_TAG
 from rutter_pipeline.defs.metadata import summary_metadata
-from rutter_pipeline.defs.partitions import FamilyGrids, connection_partitions, month_keys, partition_key
+from rutter_pipeline.defs.partitions import (
+    FamilyGrids,
+    NoPartitionChosen,
+    connection_label,
+    connection_partitions,
+    month_keys,
+    partition_key,
+)
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Endpoint, Family, WindowBy, endpoints_for
+from rutter_pipeline.rutter.connections import Connection
 
 INCREMENTAL_SUFFIX = "_incremental_sync"
 
@@ -67,6 +75,8 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
     @dg.op(name=f"pull_{family.value}_changes", out=dg.Out(dg.Nothing))
     def pull_changes(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:
         """Pull every endpoint's changes since its watermark for the run's connection."""
+        if not context.has_partition_key:
+            raise NoPartitionChosen(context.job_name, what="connection")
         connection = rutter.connection(context.partition_key)
         months = month_keys(partitions_def)
         for endpoint in endpoints_for(family):
@@ -75,7 +85,7 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
             context.log.info(f"incremental {endpoint.path}: {summary.as_dict()}")
             rows = rows_per_partition(summary, endpoint=endpoint, months=months)
             for month in partitions_written(summary, endpoint=endpoint, months=months):
-                context.log_event(_materialization(summary, endpoint=endpoint, connection_id=connection.id,
+                context.log_event(_materialization(summary, endpoint=endpoint, connection=connection,
                                                    month=month, rows=rows.get(month, 0)))
 
     @dg.op(ins={"after": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
@@ -106,16 +116,17 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
 def incremental_jobs(grids: FamilyGrids) -> dict[Family, dg.JobDefinition]:
     """The incremental job of each family."""
     return {family: incremental_job(family, partitions_def=grids[family]) for family in Family}
-def _materialization(summary: sync.SyncSummary, *, endpoint: Endpoint, connection_id: str,
+def _materialization(summary: sync.SyncSummary, *, endpoint: Endpoint, connection: Connection,
                      month: str, rows: int) -> dg.AssetMaterialization:
     figures = summary_metadata(summary, pull="incremental")
     # This partition's own rows; the other figures are the whole pull's (and say so below).
     figures["dagster/row_count"] = dg.IntMetadataValue(rows)
+    figures["connection"] = f"{connection_label(connection)} ({connection.id})"
     # The figures are for the whole pull; name the months it spread over so no partition claims them alone.
     figures["months written in this pull"] = ", ".join(sorted(summary.months_touched)) or month
     return dg.AssetMaterialization(
         asset_key=asset_key(endpoint),
-        partition=partition_key(connection_id, month),
+        partition=partition_key(connection.id, month),
         description=f"Incremental pull wrote {summary.written} rows of {endpoint.path}.",
         metadata=figures,
     )

@@ -13,6 +13,8 @@ from rutter_pipeline.rutter.catalog import Family
 
 PULL_TAG = "rutter/pull"
 CONNECTION_TAG = "rutter/connection"
+#: The connection's platform and name (`SHOPIFY Demo Shop`): run lists show the id otherwise.
+CONNECTION_NAME_TAG = "rutter/connection_name"
 
 
 def backfill_job_name(family: Family) -> str:
@@ -37,6 +39,10 @@ def backfill_jobs(grids: FamilyGrids) -> dict[Family, dg.UnresolvedAssetJobDefin
     return {family: backfill_job(family, partitions_def=grids[family]) for family in Family}
 
 
-def connection_tags(connection_id: str, *, pull: str) -> dict[str, str]:
-    """Run tags naming the connection (for the per-connection concurrency limit) and the kind of pull."""
-    return {CONNECTION_TAG: connection_id, PULL_TAG: pull}
+def connection_tags(connection_id: str, *, pull: str, label: str | None = None) -> dict[str, str]:
+    """Run tags naming the connection (for the per-connection concurrency limit), the kind of pull and, given a
+    `label` (see `partitions.connection_label`), the connection's platform and name."""
+    tags = {CONNECTION_TAG: connection_id, PULL_TAG: pull}
+    if label:
+        tags[CONNECTION_NAME_TAG] = label
+    return tags

@@ -73,6 +73,23 @@ class ConnectionMonth:
     window: Window
 
 
+def connection_label(connection: Connection) -> str:
+    """`PLATFORM name` of a connection, the way a person recognises it (partition keys stay the bare id)."""
+    return f"{connection.platform} {connection.name}" if connection.name else connection.platform
+
+
+class NoPartitionChosen(dg.Failure):
+    """A run of a partitioned job launched without a partition (the Launchpad allows it)."""
+
+    def __init__(self, job_name: str, *, what: str) -> None:
+        super().__init__(
+            description=f"{job_name} needs a partition: launch it with a {what} chosen (Launchpad → partition, or "
+            "Materialize → Select partitions), or let the schedule and the connection sensor start one run per "
+            "connection. Nothing was pulled.",
+            allow_retries=False,
+        )
+
+
 def partition_key(connection_id: str, month: str) -> dg.MultiPartitionKey:
     """The multi-partition key of one connection and month (`YYYY-MM`)."""
     return dg.MultiPartitionKey({CONNECTION: connection_id, MONTH: month})

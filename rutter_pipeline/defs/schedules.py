@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from rutter_pipeline.defs.jobs import connection_tags
-from rutter_pipeline.defs.partitions import connection_set
+from rutter_pipeline.defs.partitions import connection_label, connection_set
 from rutter_pipeline.defs.resources import RutterResource
 from rutter_pipeline.rutter.catalog import Family
 
@@ -17,19 +17,21 @@ from rutter_pipeline.rutter.catalog import Family
 UNUSABLE_STATUSES = frozenset({"not_ready", "needs_reauth", "disabled"})
 
 
-def incremental_requests(*, registered: set[str], listed: dict[str, str | None], tick: str) -> list[dg.RunRequest]:
+def incremental_requests(*, registered: set[str], listed: dict[str, str | None], tick: str,
+                         labels: dict[str, str] | None = None) -> list[dg.RunRequest]:
     """One run request per connection that is registered as a partition and listed as usable by Rutter.
 
     Args:
         registered: connection ids registered as the family's `connection` partitions (by the sensor or `sync`).
         listed: the connections Rutter lists now, id → status.
         tick: identifies the schedule tick, so each tick requests each connection once.
+        labels: the connections' platform and name, tagged on their runs.
     """
     return [
         dg.RunRequest(
             run_key=f"{tick}:{connection_id}",
             partition_key=connection_id,
-            tags=connection_tags(connection_id, pull="incremental"),
+            tags=connection_tags(connection_id, pull="incremental", label=(labels or {}).get(connection_id)),
         )
         for connection_id in sorted(registered & set(listed))
         if (listed[connection_id] or "").lower() not in UNUSABLE_STATUSES
@@ -60,9 +62,10 @@ def incremental_schedule(family: Family, *, job: dg.JobDefinition, cron: str) ->
     )
     def _schedule(context, rutter: RutterResource):
         registered = set(context.instance.get_dynamic_partitions(connection_set(family)))
-        listed = {c.id: c.status for c in rutter.client.list_connections()}
+        connections = rutter.client.list_connections()
         requests = incremental_requests(
-            registered=registered, listed=listed, tick=context.scheduled_execution_time.isoformat()
+            registered=registered, listed={c.id: c.status for c in connections},
+            tick=context.scheduled_execution_time.isoformat(), labels={c.id: connection_label(c) for c in connections},
         )
         if not requests:
             return dg.SkipReason(f"no usable registered {family.value} connection ({len(registered)} registered)")

@@ -1,9 +1,9 @@
 """The connection sensor: registers ready connections as partitions and requests their backfills.
 
 Every tick lists the organisation's connections. A ready connection becomes a `connection` partition of its
-family's assets (of both families when its platform is unknown) and gets one backfill run per month not loaded
-yet (one run per (connection, month) with its family's job). A connection that is not ready yet is looked at
-again on the next tick; one that needs re-authentication or is disabled is reported in the tick's log and
+family's assets (of both families when its platform is unknown) and gets backfill runs of its family's job for
+the months not loaded yet, each run covering up to six consecutive months (`MONTHS_PER_RUN`). A connection that
+is not ready yet is looked at again on the next tick; one that needs re-authentication or is disabled is reported in the tick's log and
 cursor and skipped without holding up the others. A connection Rutter no longer lists loses its partitions,
 so nothing schedules it any more; its rows stay in the warehouse.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import sqlalchemy as sa
 
-from rutter_pipeline.defs.backfills import plan_backfills
+from rutter_pipeline.defs.backfills import month_range_requests, plan_backfills
 from rutter_pipeline.defs.partitions import connection_set, families_of, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Family
@@ -135,17 +135,18 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, 
         jobs=jobs,
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Registers ready Rutter connections as partitions and requests a backfill run per month.",
+        description="Registers ready Rutter connections as partitions and requests backfill runs of up to six months each.",
     )
     def _sensor(context, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
         report = survey(rutter.client, engine=warehouse.engine, source=source)
         months = month_keys(partitions_def)
-        requests = []
+        due = []
         for connection in report.ready:
             plan = plan_backfills(context.instance, warehouse.engine, connection=connection, months=months)
-            requests += [missing.run_request() for missing in plan.due]
+            due += plan.due
             for missing in plan.waiting:
                 context.log.warning(f"backfill not loaded yet: {missing.describe()}")
+        requests = month_range_requests(due, months=months)
         for connection_id, why in {**report.waiting, **report.broken}.items():
             context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) skipped: {why}")
         for connection_id, why in report.unhealthy.items():

@@ -135,9 +135,9 @@ def test_stale_manifest_is_parsed_again() -> None:
     manifest = dbt_defs.dbt_project.manifest_path
     dbt_defs.prepare_dbt_manifest()
     os.utime(manifest, (0, 0))
-    assert not dbt_defs._manifest_is_current()
+    assert not dbt_defs.manifest_is_current()
     assert dbt_defs.prepare_dbt_manifest() == manifest
-    assert dbt_defs._manifest_is_current()
+    assert dbt_defs.manifest_is_current()
     assert '"model.rutter_underwriting.fct_orders"' in manifest.read_text()
 
 

@@ -8,6 +8,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs.assets import family_assets
+from rutter_pipeline.defs.backfills import run_months
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import month_keys, partition_key
 from rutter_pipeline.defs.resources import RutterResource
@@ -28,12 +29,14 @@ def test_unhealthy_needs_reauth_and_disabled_connections_are_recorded_and_shown(
         sensor = sensor_of(grids)
         result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
         # Every month is requested, so the skip message only shows on the next tick, once they are loaded.
+        # The sensor requests ranges of months; the warehouse records each month once its backfill completes.
         with warehouse.engine.begin() as db:
             for request in result.run_requests:
-                connection_id, month = str(request.partition_key).split("|")
-                for endpoint in endpoints_for(Family.ACCOUNTING):
-                    write_watermark(db, connection_id=connection_id, stream=backfill_stream(endpoint.name, month),
-                                    watermark_ms=0)
+                for month in run_months(request.tags if not request.partition_key else
+                                        {"dagster/partition/month": str(request.partition_key).split("|")[1]}):
+                    for endpoint in endpoints_for(Family.ACCOUNTING):
+                        write_watermark(db, connection_id=request.tags["rutter/connection"],
+                                        stream=backfill_stream(endpoint.name, month), watermark_ms=0)
         again = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
 
         cursor = json.loads(again.cursor)

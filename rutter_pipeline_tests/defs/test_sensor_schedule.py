@@ -9,7 +9,10 @@ import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs.assets import family_assets
-from rutter_pipeline.defs.backfills import plan_backfills, retry_delay
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG as RANGE_END
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG as RANGE_START
+
+from rutter_pipeline.defs.backfills import MissingMonth, month_range_requests, plan_backfills, retry_delay
 from rutter_pipeline.defs.incremental import incremental_jobs
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
@@ -42,6 +45,13 @@ def sensor_of(grids) -> dg.SensorDefinition:
     return connection_sensor(grids[Family.COMMERCE], list(backfill_jobs(grids).values()))
 
 
+def targets(request: dg.RunRequest) -> tuple[str, str]:
+    """The first and last partition a run request covers (the same for a one-partition request)."""
+    if request.partition_key:
+        return str(request.partition_key), str(request.partition_key)
+    return request.tags[RANGE_START], request.tags[RANGE_END]
+
+
 def test_sensor_registers_ready_connections_with_their_family_and_requests_every_month(
     small_sandbox, grids, instance, rutter, warehouse
 ) -> None:
@@ -53,12 +63,16 @@ def test_sensor_registers_ready_connections_with_their_family_and_requests_every
 
     assert registered(instance, Family.COMMERCE) == {shop}
     assert registered(instance, Family.ACCOUNTING) == {books}
-    requested = {(r.job_name, r.partition_key) for r in result.run_requests}
+    # The three months of each connection in one run: a range of consecutive months.
+    requested = {(r.job_name, targets(r)) for r in result.run_requests}
     months = month_keys(grids[Family.COMMERCE])
-    assert requested == {("commerce_backfill", str(partition_key(shop, m))) for m in months} | {
-        ("accounting_backfill", str(partition_key(books, m))) for m in months}
-    assert all(r.tags["rutter/pull"] == "backfill" and r.tags["rutter/connection"] in (shop, books)
-               for r in result.run_requests)
+    assert requested == {
+        ("commerce_backfill", (str(partition_key(shop, months[0])), str(partition_key(shop, months[-1])))),
+        ("accounting_backfill", (str(partition_key(books, months[0])), str(partition_key(books, months[-1])))),
+    }
+    assert {(r.tags["rutter/pull"], r.tags["rutter/connection"], r.tags["rutter/connection_name"])
+            for r in result.run_requests} == {("backfill", shop, "SHOPIFY Small shop"),
+                                              ("backfill", books, "QUICKBOOKS Small books")}
     cursor = json.loads(result.cursor)
     assert amazon in cursor["waiting"]
     assert "re-authentication" in cursor["broken"][netsuite]
@@ -70,8 +84,8 @@ def test_sensor_registers_ready_connections_with_their_family_and_requests_every
     again = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
     assert registered(instance, Family.COMMERCE) == {shop, amazon}
     assert registered(instance, Family.ACCOUNTING) == {books}
-    assert {r.partition_key for r in again.run_requests if r.tags["rutter/connection"] == amazon} == {
-        str(partition_key(amazon, m)) for m in months}
+    assert [targets(r) for r in again.run_requests if r.tags["rutter/connection"] == amazon] == [
+        (str(partition_key(amazon, months[0])), str(partition_key(amazon, months[-1])))]
     # Requests for months not run yet are repeated with the same run key, which the daemon deduplicates.
     first_keys = {r.run_key for r in result.run_requests}
     assert first_keys <= {r.run_key for r in again.run_requests}
@@ -100,7 +114,41 @@ def test_sensor_skips_backfilled_months_and_drops_vanished_connections(
     plan = plan_backfills(instance, warehouse.engine, connection=connection, months=month_keys(grid))
     assert [m.month for m in plan.due] == month_keys(grid)[1:] and not plan.waiting
     result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
-    assert str(partition_key(shop, month)) not in {r.partition_key for r in result.run_requests}
+    [shop_request] = [r for r in result.run_requests if r.tags["rutter/connection"] == shop]
+    assert targets(shop_request) == (str(partition_key(shop, month_keys(grid)[1])),
+                                     str(partition_key(shop, month_keys(grid)[-1])))
+
+
+def test_a_run_of_several_months_records_each_month_and_counts_them_as_loaded(
+    small_sandbox, grids, instance, rutter, warehouse
+) -> None:
+    """The sensor's range runs: one run, a materialization per (asset, month), and the months are settled."""
+    shop = small_sandbox.connection_id("SHOPIFY")
+    evaluate(sensor_of(grids), instance=instance, rutter=rutter, warehouse=warehouse)
+    grid = grids[Family.COMMERCE]
+    defs = dg.Definitions(assets=[family_assets(Family.COMMERCE, partitions_def=grid)],
+                          jobs=[backfill_jobs(grids)[Family.COMMERCE]],
+                          resources={"rutter": rutter, "warehouse": warehouse})
+    connection = next(c for c in rutter.client.list_connections() if c.id == shop)
+    missing = plan_backfills(instance, warehouse.engine, connection=connection, months=month_keys(grid)).due
+    [request] = month_range_requests(missing[1:], months=month_keys(grid))  # the last two months
+    run = defs.resolve_job_def("commerce_backfill").execute_in_process(instance=instance, tags=request.tags)
+    assert run.success
+
+    orders = [e.materialization for e in run.get_asset_materialization_events()
+              if e.asset_key == dg.AssetKey(["rutter", "commerce", "orders"])]
+    assert sorted(m.partition for m in orders) == [str(partition_key(shop, m)) for m in month_keys(grid)[1:]]
+    assert {m.metadata["connection"].value for m in orders} == {f"SHOPIFY Small shop ({shop})"}
+    assert [m.month for m in plan_backfills(instance, warehouse.engine, connection=connection,
+                                            months=month_keys(grid)).due] == month_keys(grid)[:1]
+
+
+def test_ranges_stop_at_gaps_and_at_the_months_per_run() -> None:
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    missing = [MissingMonth("c", Family.COMMERCE, m) for m in months if m != "2025-03"]
+    requests = month_range_requests(missing, months=months, per_run=4)
+    assert [targets(r) for r in requests] == [("c|2025-01", "c|2025-02"), ("c|2025-04", "c|2025-07"),
+                                              ("c|2025-08", "c|2025-11"), ("c|2025-12", "c|2025-12")]
 
 
 def test_a_failed_month_waits_longer_after_each_failure() -> None:
@@ -156,3 +204,17 @@ def test_schedules_request_incremental_runs_for_their_familys_usable_connections
         requested[family] = [r.partition_key for r in requests]
     assert requested == {Family.COMMERCE: [shop], Family.ACCOUNTING: [books]}
     assert {s.job_name for s in schedules.values()} == {"commerce_incremental_sync", "accounting_incremental_sync"}
+
+
+def test_jobs_launched_without_a_partition_say_what_to_choose(grids, instance, rutter, warehouse) -> None:
+    """The Launchpad lets a partitioned job start without a partition; the run stops at once and says why."""
+    defs = dg.Definitions(assets=[family_assets(Family.COMMERCE, partitions_def=grids[Family.COMMERCE])],
+                          jobs=[*incremental_jobs(grids).values(), backfill_jobs(grids)[Family.COMMERCE]],
+                          resources={"rutter": rutter, "warehouse": warehouse})
+    for job_name, what in (("accounting_incremental_sync", "a connection chosen"),
+                           ("commerce_backfill", "a connection and month chosen")):
+        result = defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False)
+        assert not result.success
+        [failure] = [e for e in result.all_events if e.is_step_failure]
+        message = failure.step_failure_data.user_failure_data.description
+        assert message.startswith(f"{job_name} needs a partition: launch it with {what}"), message

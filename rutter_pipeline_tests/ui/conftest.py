@@ -1,6 +1,9 @@
 """A running `rutter-pipeline dev` on the zero-config demo (sandbox, embedded PostgreSQL) and a real browser.
 
 One dev server and one browser serve every test of the module: starting Dagster costs about half a minute.
+The server starts with three months of history; once the connection sensor has registered the connections
+(its first tick), the fixture stops both sensors, so the tests' own runs are not queued behind a stream of
+sensor runs and a dbt build. The Automation test starts them again, as a user would.
 """
 
 from __future__ import annotations
@@ -48,10 +51,36 @@ class DevServer:
         assert "errors" not in answer, answer
         return answer["data"]
 
+    def repository(self) -> dict:
+        """The code location's repository: its selector fields, schedules and sensors with their states."""
+        [repository] = self.graphql(REPOSITORY)["repositoriesOrError"]["nodes"]
+        return repository
+
+    def set_sensor(self, name: str, *, running: bool) -> None:
+        """Start or stop a sensor, as its toggle on the Automation page does."""
+        repository = self.repository()
+        sensor = next(s for s in repository["sensors"] if s["name"] == name)
+        if running:
+            selector = {"repositoryName": repository["name"], "sensorName": name,
+                        "repositoryLocationName": repository["location"]["name"]}
+            self.graphql("mutation ($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }",
+                         s=selector)
+        else:
+            self.graphql("mutation ($id: String!) { stopSensor(id: $id) { __typename } }", id=sensor["id"])
+
     def warehouse(self):  # noqa: ANN201 - a psycopg2 connection
         """A connection to the embedded PostgreSQL's `rutter` database, over its Unix socket."""
         lines = (self.data_dir / "pgdata" / "postmaster.pid").read_text().splitlines()
         return psycopg2.connect(host=lines[4], port=int(lines[3]), user="postgres", dbname="rutter")
+
+
+REPOSITORY = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes {
+    name location { name }
+    schedules { id name scheduleState { status } }
+    sensors { id name sensorState { status ticks(limit: 1) { status } } } } } } }
+"""
+SENSORS = ("rutter_connections", "refresh_marts_sensor")
 
 
 def _free_port() -> int:
@@ -84,10 +113,24 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"rutter-pipeline dev did not start:\n{log.read_text()[-3000:]}")
             time.sleep(1)
+        _after_first_sensor_tick(server, deadline=time.monotonic() + 180)
+        for name in SENSORS:
+            server.set_sensor(name, running=False)
         yield server
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def _after_first_sensor_tick(server: DevServer, *, deadline: float) -> None:
+    """Wait until the connection sensor has ticked once: the connections are partitions and in the warehouse."""
+    while True:
+        sensor = next(s for s in server.repository()["sensors"] if s["name"] == "rutter_connections")
+        if any(t["status"] in ("SUCCESS", "SKIPPED") for t in sensor["sensorState"]["ticks"]):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the connection sensor never ticked:\n{server.log.read_text()[-3000:]}")
+        time.sleep(1)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from rutter_pipeline.defs.assets import asset_key
+from rutter_pipeline.rutter.catalog import Family, endpoints_for
 from rutter_pipeline_tests.ui.conftest import DevServer, months_back, shot
 
 RUNS_OF_BACKFILL = """
@@ -62,8 +64,8 @@ def _open(page, dev_server: DevServer, path: str) -> None:
 def _choose_partitions(page, dev_server: DevServer, *, connection_id: str, months: list[str], name: str) -> str:
     """In the open launch dialog: pick the connection and the months, launch; returns the new backfill's id."""
     before = _latest_backfill(dev_server)
-    dialog = page.locator(".bp5-dialog")
-    dialog.get_by_text("Select a partition or create one").click()
+    dialog = page.locator(".bp5-dialog").last  # the launch dialog, on top of anything opened before
+    dialog.get_by_text("Select a partition or create one").first.click()
     page.get_by_placeholder("Filter partitions").fill(connection_id)
     page.get_by_text(connection_id, exact=True).filter(visible=True).last.click()
     month_input = dialog.locator("input[placeholder^='ex:']")
@@ -125,21 +127,79 @@ def test_backfill_two_partitions_from_the_asset_page(page, dev_server: DevServer
     shot(page, f"{name}-partitions")
 
 
-AUTOMATION = """
-{ repositoriesOrError { ... on RepositoryConnection { nodes {
-    schedules { name scheduleState { status } }
-    sensors { name sensorState { status } } } } } }
+def test_backfill_a_whole_job_from_its_partitions_page(page, dev_server: DevServer) -> None:
+    connection_id = _connection(dev_server, "SHOPIFY")
+    months = [months_back(1), months_back(0)]
+    repository = dev_server.repository()
+    location = repository["location"]["name"]
+    _open(page, dev_server, f"/locations/{location}/jobs/commerce_backfill/partitions")
+    page.get_by_text("Backfill history").wait_for()
+    shot(page, "job-partitions")
+    page.get_by_role("button", name="Materialize…").first.click()
+    backfill_id = _choose_partitions(page, dev_server, connection_id=connection_id, months=months, name="job")
+
+    runs = _wait_for_backfill(dev_server, backfill_id, runs=2)
+    assert [r["status"] for r in runs] == ["SUCCESS", "SUCCESS"], runs
+    ran = sorted(next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition") for r in runs)
+    assert ran == sorted(f"{connection_id}|{m}" for m in months)  # those two, and no other partition
+    for path in (asset_key(e).path for e in endpoints_for(Family.COMMERCE)):  # every asset of the job
+        materialized = dev_server.graphql(MATERIALIZED, path=path, partitions=ran)["assetOrError"]
+        assert {m["runId"] for m in materialized["assetMaterializations"]} >= {r["runId"] for r in runs}, path
+    with dev_server.warehouse() as conn, conn.cursor() as cur:
+        for table in ("orders", "customers", "products"):
+            cur.execute(f"select count(*) from rutter.{table} where connection_id = %s", (connection_id,))
+            assert cur.fetchone()[0] > 0, table
+    _open(page, dev_server, f"/locations/{location}/jobs/commerce_backfill/partitions")
+    page.get_by_text(backfill_id).first.wait_for()
+    shot(page, "job-backfill-history")
+
+
+SCHEDULE_RUNS = """
+query ($name: String!) {
+  runsOrError(filter: {tags: [{key: "dagster/schedule_name", value: $name}]}) {
+    ... on Runs { results { runId status tags { key value } } }
+  }
+}
 """
 
 
-def test_automation_shows_schedules_and_sensors_running(page, dev_server: DevServer) -> None:
+def test_automation_runs_and_a_schedule_tick_started_by_hand(page, dev_server: DevServer) -> None:
+    """The sensors (stopped by the fixture) are started again; then one schedule tick is launched by hand."""
+    for name in ("rutter_connections", "refresh_marts_sensor"):
+        dev_server.set_sensor(name, running=True)
     _open(page, dev_server, "/automation")
     for name in ("commerce_incremental_sync_schedule", "accounting_incremental_sync_schedule", "rutter_connections"):
         page.get_by_text(name, exact=True).first.wait_for()
     expect(page.locator("[class*='Skeleton']")).to_have_count(0, timeout=60_000)  # the rows' states loaded
     shot(page, "automation")
-    [repository] = dev_server.graphql(AUTOMATION)["repositoriesOrError"]["nodes"]
+    repository = dev_server.repository()
     states = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
     states |= {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
     assert states == dict.fromkeys(("commerce_incremental_sync_schedule", "accounting_incremental_sync_schedule",
                                     "rutter_connections", "refresh_marts_sensor"), "RUNNING")
+
+    # The schedule's page: Preview tick result → Continue → Launch all & commit tick result.
+    schedule = "commerce_incremental_sync_schedule"
+    _open(page, dev_server, f"/locations/{repository['location']['name']}/schedules/{schedule}")
+    page.get_by_role("button", name="Preview tick result").click()
+    dialog = page.locator(".bp5-dialog")
+    dialog.get_by_role("button", name="Continue").click()
+    dialog.get_by_text("commerce_incremental_sync", exact=True).wait_for()
+    shot(page, "schedule-tick")
+    dialog.get_by_role("button", name="Launch all & commit tick result").click()
+    shop = _connection(dev_server, "SHOPIFY")
+    deadline = time.monotonic() + 300
+    while True:
+        runs = dev_server.graphql(SCHEDULE_RUNS, name=schedule)["runsOrError"]["results"]
+        if runs and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs):
+            break
+        assert time.monotonic() < deadline, f"the schedule's runs did not finish: {runs}"
+        time.sleep(2)
+    [run] = runs  # one per usable commerce connection: the demo has one
+    assert run["status"] == "SUCCESS", run
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert (tags["dagster/partition"], tags["rutter/pull"]) == (shop, "incremental")
+    assert tags["rutter/connection_name"].startswith("SHOPIFY")
+    _open(page, dev_server, f"/runs/{run['runId']}")
+    page.get_by_text("commerce_incremental_sync").first.wait_for()
+    shot(page, "schedule-run")
