@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -40,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rutter-pipeline` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Dagster flags its beta and preview parameters on every definition load: noise for someone running a command.
+    warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")
     if args.command == "sandbox":
         return _sandbox(args)
     from rutter_pipeline.defs.runtime import UnreachableDatabase

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from rutter_pipeline.sandbox import Sandbox
 from rutter_pipeline.warehouse.schema import upgrade
 from rutter_pipeline_tests.dbt.conftest import AS_OF, SANDBOX_NOW, _load_lists, run_dbt
+from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
 
 INCREMENTAL = ["int_order_lines_unnested", "int_refunds_extracted", "fct_orders", "fct_order_lines", "fct_refunds"]
@@ -74,7 +75,7 @@ def _differences(engine: sa.Engine, table: str, key: str, suffix: str) -> list[t
 
 def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
     for url in _fresh_database(POSTGRES_SERVER, "postgres", mysql=False):
-        engine = sa.create_engine(url)
+        engine = warehouse_engine(url)
         upgrade(engine)
         with Sandbox(seed=7, now=SANDBOX_NOW, rate_limit=None) as sandbox:
             shopify = next(c for c in sandbox.connections() if c["platform"] == "SHOPIFY")
