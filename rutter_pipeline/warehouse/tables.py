@@ -130,10 +130,11 @@ connections = sa.Table(
     sa.Column("created_at", timestamp_type()),
     sa.Column("first_seen_at", timestamp_type(), nullable=False),
     sa.Column("last_seen_at", timestamp_type(), nullable=False),
-    sa.Column("is_healthy", sa.Boolean()),
-    sa.Column("last_sync_completed_at", timestamp_type()),
     # `sandbox` for the built-in sandbox's invented companies, else the Rutter API URL they were listed from.
     sa.Column("source", text_type()),
+    # In the order the migrations add them (0003, then 0005), so a migrated table matches this one.
+    sa.Column("is_healthy", sa.Boolean()),
+    sa.Column("last_sync_completed_at", timestamp_type()),
 )
 
 #: The webhook inbox: every verified event once (by event id), and when and how it was applied.
