@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.warehouse import merge_mysql, merge_postgres
 from rutter_pipeline.warehouse.deletions import mark_deleted
+from rutter_pipeline.warehouse.dialect import is_mysql
 from rutter_pipeline.warehouse.quarantine import quarantine_rows
 from rutter_pipeline.warehouse.rows import Prepared, Rejected, nesting_depth, prepare
-from rutter_pipeline.warehouse.tables import is_mysql
 
 #: MariaDB's JSON_VALID (the check of its JSON type) refuses documents nested deeper than this.
 MYSQL_JSON_NESTING = 32

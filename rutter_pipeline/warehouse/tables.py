@@ -153,11 +153,6 @@ webhook_events = sa.Table(
 )
 
 
-def is_mysql(conn: sa.Connection | sa.Engine) -> bool:
-    """Whether the database is MySQL or MariaDB."""
-    return conn.dialect.name in ("mysql", "mariadb")
-
-
 def count_rows(
     conn: sa.Connection, endpoint: Endpoint, *, connection_id: str | None = None, live_only: bool = True
 ) -> int:

@@ -19,7 +19,8 @@ from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.webhooks import WebhookEvent
-from rutter_pipeline.warehouse.tables import is_mysql, webhook_events
+from rutter_pipeline.warehouse.dialect import is_mysql
+from rutter_pipeline.warehouse.tables import webhook_events
 
 #: What a second delivery of an applied event is answered with.
 DUPLICATE = "duplicate"
