@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from rutter_pipeline.rutter.ratelimit import PostgresRateLimiter
+from rutter_pipeline.warehouse.rate_limit import PostgresRateLimiter
 
 
 def take_grants(*, url: str, bucket: str, count: int, max_requests: int, per_seconds: float, out) -> None:

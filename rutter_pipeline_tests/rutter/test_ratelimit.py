@@ -7,9 +7,11 @@ import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from rutter_pipeline.rutter.errors import ClientConfigError
-from rutter_pipeline.rutter.ratelimit import PostgresRateLimiter, SlidingWindowRateLimiter
+from rutter_pipeline.rutter.ratelimit import SlidingWindowRateLimiter
+from rutter_pipeline.warehouse.rate_limit import PostgresRateLimiter
 from rutter_pipeline_tests.rutter.ratelimit_worker import take_grants
 
 
@@ -84,6 +86,28 @@ def test_postgres_limiter_creates_its_tables_and_enforces_the_window(postgres_ur
     again = PostgresRateLimiter(limiter.engine, max_requests=3, per_seconds=0.4, bucket="t")
     assert again.acquire() >= 0.0, "a second limiter on the same tables and bucket works"
     limiter.engine.dispose()
+
+
+#: The tables as earlier versions created them, by hand, in Dagster's storage database of existing instances.
+_EARLIER_TABLES = (
+    "CREATE SCHEMA rutter",
+    "CREATE TABLE rutter.rate_limit_buckets (bucket text PRIMARY KEY, paused_until double precision NOT NULL DEFAULT 0)",
+    "CREATE TABLE rutter.rate_limit_grants (bucket text NOT NULL, granted_at double precision NOT NULL)",
+    "CREATE INDEX rate_limit_grants_bucket_time ON rutter.rate_limit_grants (bucket, granted_at)",
+    "INSERT INTO rutter.rate_limit_buckets (bucket) VALUES ('t')",
+)
+
+
+def test_postgres_limiter_keeps_the_tables_of_an_existing_instance(postgres_url):
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        for statement in _EARLIER_TABLES:
+            conn.execute(sa.text(statement))
+        conn.execute(sa.text("INSERT INTO rutter.rate_limit_grants VALUES ('t', extract(epoch FROM now()))"))
+    limiter = PostgresRateLimiter(engine, max_requests=2, per_seconds=0.4, latency_allowance_s=0.0, bucket="t")
+    assert limiter.acquire() == pytest.approx(0, abs=0.05)
+    assert limiter.acquire() >= 0.2, "the grant recorded before the upgrade still counts"
+    engine.dispose()
 
 
 def test_postgres_limiter_needs_postgres(mysql_url):
