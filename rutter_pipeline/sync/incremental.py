@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from rutter_pipeline.rutter.catalog import Endpoint, Incremental, Kind
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.errors import NotSupported
-from rutter_pipeline.rutter.timeutil import Window, iso_to_ms, to_ms
+from rutter_pipeline.rutter.timeutil import iso_to_ms, to_ms
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches
 from rutter_pipeline.sync.common import counting_retries, load_into, not_applicable, serves
 from rutter_pipeline.sync.periods import recent_periods
