@@ -38,6 +38,19 @@ def _max_in_any_window(times: list[float], width: float) -> int:
     return best
 
 
+def _most_provably_in_a_window(spans: list[tuple[float, float]], width: float) -> int:
+    """The most grants that certainly fell in one window of `width`, each known only to lie in (asked, granted).
+
+    Grants i..j certainly lie within `max(granted) - min(asked)` of each other, so no scheduling delay between a
+    grant and its timestamp can make a limiter that keeps its budget look as if it broke it.
+    """
+    best = 0
+    for start, _ in spans:
+        ends = sorted(granted for asked, granted in spans if asked >= start)
+        best = max(best, sum(1 for end in ends if end - start < width))
+    return best
+
+
 def test_sliding_window_arithmetic():
     clock = FakeClock()
     limiter = SlidingWindowRateLimiter(3, 10.0, latency_allowance_s=0.5, clock=clock, sleep=clock.sleep)
@@ -140,8 +153,8 @@ def test_processes_sharing_the_postgres_limiter_never_exceed_the_budget(postgres
     for worker in workers:
         worker.join(timeout=30)
         assert worker.exitcode == 0
-    grants = [t for times in results for t in times]
-    assert len(grants) == processes * per_process
-    # Times are taken after each grant's commit; a little slack covers that delay.
-    assert _max_in_any_window(grants, per_seconds - 0.05) <= max_requests
+    spans = [span for spans_of_one in results for span in spans_of_one]
+    assert len(spans) == processes * per_process
+    assert _most_provably_in_a_window(spans, per_seconds) <= max_requests
+    grants = [granted for _, granted in spans]
     assert max(grants) - min(grants) >= (len(grants) // max_requests - 1) * per_seconds * 0.9
