@@ -44,15 +44,6 @@ class LoadResult:
     quarantined: int = 0
     sanitized: int = 0
 
-    def __add__(self, other: LoadResult) -> LoadResult:
-        return LoadResult(
-            inserted=self.inserted + other.inserted,
-            updated=self.updated + other.updated,
-            unchanged=self.unchanged + other.unchanged,
-            quarantined=self.quarantined + other.quarantined,
-            sanitized=self.sanitized + other.sanitized,
-        )
-
 
 def _newest_per_id(rows: list[Prepared]) -> list[Prepared]:
     """One row per id, the newest version (the later one on ties or unknown versions)."""
