@@ -12,7 +12,7 @@ import sys
 
 from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.rutter.client import RutterClient
-from rutter_pipeline.rutter.timeutil import Window
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.sync import backfill, incremental
 from rutter_pipeline.warehouse.engine import warehouse_engine
 

@@ -25,8 +25,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from rutter_pipeline.defs.jobs import CONNECTION_TAG, backfill_job_name, connection_tags
 from rutter_pipeline.defs.partitions import CONNECTION, MONTH, connection_label, families_of, partition_key
 from rutter_pipeline.rutter.catalog import Family, endpoints_for
-from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.sync.common import serves
+from rutter_pipeline.rutter.connections import Connection, serves
 from rutter_pipeline.warehouse import sync_state
 
 #: After the second failure in a row a month waits before its next try: 5 min, 10 min, 20 min, ... up to 6 h.

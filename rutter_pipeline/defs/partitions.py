@@ -19,7 +19,8 @@ import dagster as dg
 
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.rutter.timeutil import Window, to_ms
+from rutter_pipeline.rutter.timeutil import to_ms
+from rutter_pipeline.rutter.windows import Window
 
 CONNECTION = "connection"
 MONTH = "month"

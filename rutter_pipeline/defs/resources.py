@@ -16,9 +16,10 @@ from pydantic import Field, PrivateAttr
 
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.rutter.ratelimit import PostgresRateLimiter, SlidingWindowRateLimiter
+from rutter_pipeline.rutter.ratelimit import SlidingWindowRateLimiter
 from rutter_pipeline.warehouse import schema
 from rutter_pipeline.warehouse.engine import warehouse_engine
+from rutter_pipeline.warehouse.rate_limit import PostgresRateLimiter
 
 
 class RutterResource(dg.ConfigurableResource):

@@ -30,9 +30,9 @@ from rutter_pipeline.rutter.paging import Page, iter_pages
 from rutter_pipeline.rutter.ratelimit import RateLimiter, SlidingWindowRateLimiter
 from rutter_pipeline.rutter.retry import RetryPolicy
 from rutter_pipeline.rutter.stats import ClientStats
-from rutter_pipeline.rutter.timeutil import Window
 from rutter_pipeline.rutter.transport import Transport
 from rutter_pipeline.rutter.windows import (
+    Window,
     changed_params,
     documents_in_window,
     hold_to_window,

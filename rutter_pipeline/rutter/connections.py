@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rutter_pipeline.rutter.catalog import Family
+from rutter_pipeline.rutter.catalog import Endpoint, Family
 from rutter_pipeline.rutter.errors import ResponseError
 from rutter_pipeline.rutter.platforms import family_of
 from rutter_pipeline.rutter.timeutil import parse_iso
@@ -32,6 +32,16 @@ class Connection:
     def family(self) -> Family | None:
         """Commerce or accounting, from the platform; None for a platform this project does not know."""
         return family_of(self.platform)
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        """The families whose data the connection can fill: its platform's, or both for an unknown platform."""
+        return tuple(Family) if self.family is None else (self.family,)
+
+
+def serves(connection: Connection, endpoint: Endpoint) -> bool:
+    """Whether the connection's platform can serve the endpoint (an unknown platform is tried on every one)."""
+    return endpoint.family in connection.families
 
 
 @dataclass(frozen=True)

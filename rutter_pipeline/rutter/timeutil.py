@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -61,44 +60,3 @@ def iso_to_ms(text: str) -> int:
 def ms_to_iso(ms: int) -> str:
     """ISO 8601 (`...000Z`) of Unix milliseconds."""
     return format_iso(from_ms(ms))
-
-
-@dataclass(frozen=True)
-class Window:
-    """A half-open time window [start_ms, end_ms) in Unix milliseconds.
-
-    `start_ms=None` reaches back to the beginning of time (the first backfill window takes everything older);
-    `end_ms=None` reaches up to now and beyond (the latest window). Adjacent windows `[a, b)` and `[b, c)`
-    together cover every instant exactly once; the API's `*_max` bounds are inclusive, so a window asks for
-    `*_max = end_ms - 1`.
-    """
-
-    start_ms: int | None
-    end_ms: int | None
-    #: The calendar period [start, end) in ms this window stands for, when it is a partition's month; period
-    #: reports (income statements, ...) are asked for this period even when the window itself is open-ended.
-    period: tuple[int, int] | None = None
-
-    def __post_init__(self) -> None:
-        if self.start_ms is not None and self.end_ms is not None and self.start_ms >= self.end_ms:
-            raise ValueError(f"empty window: start {self.start_ms} >= end {self.end_ms}")
-
-    @property
-    def is_first(self) -> bool:
-        """True when the window has no lower bound."""
-        return self.start_ms is None
-
-    def contains(self, ms: int) -> bool:
-        """Whether an instant lies in the window."""
-        return (self.start_ms is None or ms >= self.start_ms) and (self.end_ms is None or ms < self.end_ms)
-
-    @property
-    def inclusive_max_ms(self) -> int | None:
-        """The API's inclusive upper bound for this window (`end_ms - 1`), or None when open-ended."""
-        return None if self.end_ms is None else self.end_ms - 1
-
-    def __str__(self) -> str:
-        start = "-inf" if self.start_ms is None else ms_to_iso(self.start_ms)
-        end = "+inf" if self.end_ms is None else ms_to_iso(self.end_ms)
-        return f"[{start}, {end})"
-

@@ -5,12 +5,61 @@ Unauthenticated on purpose (it is a local test double); bind the sandbox to 127.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 import orjson
 
-if TYPE_CHECKING:
-    from rutter_pipeline.sandbox.sandbox import Sandbox
+
+class SandboxControls(Protocol):
+    """What the admin API drives: the Python API of `Sandbox` (which it serves, so it does not import it)."""
+
+    @property
+    def request_count(self) -> int: ...
+
+    def connections(self) -> list[dict[str, Any]]: ...
+
+    def truth(self, connection_id: str, path: str) -> Iterable[dict[str, Any]]: ...
+
+    def deleted_ids(self, connection_id: str, path: str) -> set[str]: ...
+
+    def create(self, connection_id: str, path: str, fields: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+    def update(
+        self, connection_id: str, path: str, object_id: str, changes: dict[str, Any], *, late: bool = False
+    ) -> dict[str, Any]: ...
+
+    def delete(self, connection_id: str, path: str, object_id: str) -> None: ...
+
+    def refresh(self) -> None: ...
+
+    def make_ready(self, connection_id: str) -> None: ...
+
+    def add_connection(
+        self,
+        platform: str,
+        *,
+        name: str | None = None,
+        ready: bool = True,
+        needs_update: bool = False,
+        unhealthy: bool = False,
+        disabled: bool = False,
+        counts: dict[str, int] | None = None,
+        **object_counts: int,
+    ) -> dict[str, Any]: ...
+
+    def inject_fault(
+        self,
+        kind: str,
+        *,
+        count: int = 1,
+        path: str | None = None,
+        retry_after_s: float | None = None,
+        delay_s: float | None = None,
+        item: str | None = None,
+    ) -> None: ...
+
+    def serve_connection_details(self, enabled: bool) -> None: ...
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str]]:
@@ -20,7 +69,7 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str]]:
 class AdminApi:
     """Routes `/_sandbox/<operation>` requests to a Sandbox."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxControls) -> None:
         self.sandbox = sandbox
 
     def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:

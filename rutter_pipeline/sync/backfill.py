@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import Endpoint, Incremental
-from rutter_pipeline.rutter.connections import Connection
+from rutter_pipeline.rutter.client import RutterClient
+from rutter_pipeline.rutter.connections import Connection, serves
 from rutter_pipeline.rutter.errors import NotSupported
-from rutter_pipeline.rutter.timeutil import Window, to_ms
-from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches
-from rutter_pipeline.sync.common import counting_retries, load_into, not_applicable, serves
-from rutter_pipeline.sync.summary import SyncSummary
+from rutter_pipeline.rutter.timeutil import to_ms
+from rutter_pipeline.rutter.windows import Window
+from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches, load_into
+from rutter_pipeline.sync.summary import SyncSummary, counting_retries
 from rutter_pipeline.sync.watermarks import (
     FreshnessPolicy,
     backfill_stream,
@@ -27,7 +28,7 @@ log = logging.getLogger("rutter_pipeline.sync")
 
 def backfill(
     *,
-    client,
+    client: RutterClient,
     engine: Engine,
     connection: Connection,
     endpoint: Endpoint,
@@ -57,7 +58,7 @@ def backfill(
     """
     summary = SyncSummary(connection_id=connection.id, endpoint=endpoint.name, mode="backfill")
     if not serves(connection, endpoint):
-        return not_applicable(summary, f"{connection.platform} does not serve {endpoint.path}")
+        return summary.not_applicable(f"{connection.platform} does not serve {endpoint.path}")
     started = datetime.now(timezone.utc)
     _hold_incremental_watermark(client, engine, connection, endpoint, started, freshness)
     try:
@@ -67,7 +68,7 @@ def backfill(
                 with engine.begin() as tx:
                     load_into(tx, endpoint=endpoint, connection_id=connection.id, objects=batch, summary=summary)
     except NotSupported as exc:
-        not_applicable(summary, f"{endpoint.path} is not supported for this connection ({exc.error_code})")
+        summary.not_applicable(f"{endpoint.path} is not supported for this connection ({exc.error_code})")
     with engine.begin() as tx:
         sync_state.write_watermark(
             tx,
@@ -83,7 +84,8 @@ def backfill(
     return summary.finish()
 
 
-def _hold_incremental_watermark(client, engine, connection, endpoint, started, freshness) -> None:
+def _hold_incremental_watermark(client: RutterClient, engine: Engine, connection: Connection, endpoint: Endpoint,
+                                started: datetime, freshness: FreshnessPolicy) -> None:
     """Lower the incremental watermark so changes made during this backfill are pulled later."""
     if endpoint.incremental is Incremental.SNAPSHOT:
         return

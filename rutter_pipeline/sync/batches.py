@@ -1,4 +1,4 @@
-"""Turn a stream of API pages into database batches, one transaction each."""
+"""Turn a stream of API pages into database batches, and load each batch, one transaction each."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from sqlalchemy.engine import Connection as DbConnection
+
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.sync.prefetch import prefetched
 from rutter_pipeline.sync.summary import SyncSummary
+from rutter_pipeline.warehouse.loader import load_batch
 
 log = logging.getLogger("rutter_pipeline.sync")
 
@@ -62,3 +65,18 @@ def objects_by_month(endpoint: Endpoint, objects: Iterable[dict]) -> Counter[str
         if isinstance(value, str) and len(value) >= 7 and value[4] == "-" and value[:4].isdigit():
             months[value[:7]] += 1
     return months
+
+
+def load_into(tx: DbConnection, *, endpoint: Endpoint, connection_id: str, objects: list[dict],
+              summary: SyncSummary) -> None:
+    """Merge one batch inside the caller's transaction and add its counts to the summary."""
+    result = load_batch(tx, endpoint=endpoint, connection_id=connection_id, objects=objects)
+    summary.inserted += result.inserted
+    summary.updated += result.updated
+    summary.unchanged += result.unchanged
+    summary.quarantined += result.quarantined
+    summary.sanitized += result.sanitized
+    if result.inserted or result.updated:
+        by_month = objects_by_month(endpoint, objects)
+        summary.months_touched |= set(by_month)
+        summary.rows_by_month.update(by_month)

@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import BY_DELETED_RESOURCE, Endpoint, Family
+from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.errors import NotSupported
 from rutter_pipeline.rutter.object_ids import find_object_id
 from rutter_pipeline.rutter.timeutil import parse_iso, to_ms
 from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches
-from rutter_pipeline.sync.common import counting_retries, not_applicable
-from rutter_pipeline.sync.summary import SyncSummary
+from rutter_pipeline.sync.summary import SyncSummary, counting_retries
 from rutter_pipeline.sync.watermarks import DELETES_STREAM, FreshnessPolicy
 from rutter_pipeline.warehouse import sync_state
 from rutter_pipeline.warehouse.loader import mark_deleted
@@ -28,7 +28,7 @@ EVENTS = "events"
 
 def apply_deletes(
     *,
-    client,
+    client: RutterClient,
     engine: Engine,
     connection: Connection,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -43,7 +43,7 @@ def apply_deletes(
     """
     summary = SyncSummary(connection_id=connection.id, endpoint=EVENTS, mode="deletes")
     if connection.family is Family.COMMERCE:
-        return not_applicable(summary, "commerce deletions are reported only by webhooks")
+        return summary.not_applicable("commerce deletions are reported only by webhooks")
     with engine.connect() as db:
         since = sync_state.read_watermark(db, connection_id=connection.id, stream=DELETES_STREAM)
     query_from = None if since is None else max(since - freshness.clock_skew_ms, 0)
@@ -66,7 +66,7 @@ def apply_deletes(
                         sync_state.write_watermark(tx, connection_id=connection.id, stream=DELETES_STREAM,
                                                    watermark_ms=high)
     except NotSupported as exc:
-        return not_applicable(summary, f"/events is not supported for this connection ({exc.error_code})")
+        return summary.not_applicable(f"/events is not supported for this connection ({exc.error_code})")
     summary.watermark_ms = high
     log.info("deletes for connection %s: %s", connection.id, summary.as_dict())
     return summary.finish()

@@ -3,28 +3,65 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import Endpoint, Incremental, Kind
-from rutter_pipeline.rutter.connections import Connection
+from rutter_pipeline.rutter.client import RutterClient
+from rutter_pipeline.rutter.connections import Connection, serves
 from rutter_pipeline.rutter.errors import NotSupported
-from rutter_pipeline.rutter.timeutil import Window, iso_to_ms, to_ms
-from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches
-from rutter_pipeline.sync.common import counting_retries, load_into, not_applicable, serves
+from rutter_pipeline.rutter.paging import Page
+from rutter_pipeline.rutter.timeutil import iso_to_ms, to_ms
+from rutter_pipeline.rutter.windows import Window
+from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches, load_into
 from rutter_pipeline.sync.periods import recent_periods
-from rutter_pipeline.sync.summary import SyncSummary
+from rutter_pipeline.sync.summary import SyncSummary, counting_retries
 from rutter_pipeline.sync.watermarks import FreshnessPolicy, incremental_stream, safe_commerce_watermark
 from rutter_pipeline.warehouse import sync_state
 
 log = logging.getLogger("rutter_pipeline.sync")
 
 
+@dataclass(frozen=True)
+class PullContext:
+    """What every kind of incremental pull works with: one endpoint of one connection, from one watermark.
+
+    Attributes:
+        since: the stored watermark in Unix ms; None before the first pull.
+        stream: the watermark's stream name (`incremental:<table>`).
+        summary: the figures of this pull, filled in as it goes.
+    """
+
+    client: RutterClient
+    engine: Engine
+    connection: Connection
+    endpoint: Endpoint
+    since: int | None
+    stream: str
+    summary: SyncSummary
+    batch_size: int
+    freshness: FreshnessPolicy
+
+    def batches(self, pages: Iterable[Page]) -> Iterator[list[dict]]:
+        """The pages' objects in batches of about `batch_size`, counted in the summary."""
+        return batches(pages, batch_size=self.batch_size, summary=self.summary)
+
+    def load(self, tx: DbConnection, objects: list[dict]) -> None:
+        """Merge one batch in the caller's transaction, counted in the summary."""
+        load_into(tx, endpoint=self.endpoint, connection_id=self.connection.id, objects=objects, summary=self.summary)
+
+    def write_watermark(self, tx: DbConnection, watermark_ms: int) -> None:
+        """Store the stream's watermark in the caller's transaction."""
+        sync_state.write_watermark(tx, connection_id=self.connection.id, stream=self.stream, watermark_ms=watermark_ms)
+
+
 def incremental(
     *,
-    client,
+    client: RutterClient,
     engine: Engine,
     connection: Connection,
     endpoint: Endpoint,
@@ -44,7 +81,7 @@ def incremental(
     """
     summary = SyncSummary(connection_id=connection.id, endpoint=endpoint.name, mode="incremental")
     if not serves(connection, endpoint):
-        return not_applicable(summary, f"{connection.platform} does not serve {endpoint.path}")
+        return summary.not_applicable(f"{connection.platform} does not serve {endpoint.path}")
     stream = incremental_stream(endpoint.name)
     with engine.connect() as db:
         since = sync_state.read_watermark(db, connection_id=connection.id, stream=stream)
@@ -55,85 +92,86 @@ def incremental(
     }[endpoint.incremental]
     try:
         with counting_retries(client, summary):
-            pull(client=client, engine=engine, connection=connection, endpoint=endpoint, since=since,
-                 stream=stream, summary=summary, batch_size=batch_size, freshness=freshness)
+            pull(PullContext(client=client, engine=engine, connection=connection, endpoint=endpoint, since=since,
+                             stream=stream, summary=summary, batch_size=batch_size, freshness=freshness))
     except NotSupported as exc:
-        return not_applicable(summary, f"{endpoint.path} is not supported for this connection ({exc.error_code})")
+        return summary.not_applicable(f"{endpoint.path} is not supported for this connection ({exc.error_code})")
     log.info("incremental %s for connection %s: %s", endpoint.name, connection.id, summary.as_dict())
     return summary.finish()
 
 
-def _pull_by_last_synced_at(*, client, engine, connection, endpoint, since, stream, summary, batch_size, freshness):
+def _pull_by_last_synced_at(ctx: PullContext) -> None:
+    since = ctx.since
     # Re-read a few minutes before the watermark: cheap insurance against stamps that become visible late.
-    query_from = None if since is None else max(since - freshness.clock_skew_ms, 0)
-    pages = client.changed_pages(endpoint, access_token=connection.access_token, since_ms=query_from)
+    query_from = None if since is None else max(since - ctx.freshness.clock_skew_ms, 0)
+    pages = ctx.client.changed_pages(ctx.endpoint, access_token=ctx.connection.access_token, since_ms=query_from)
     high = since
     previous: int | None = None
     in_order = True
-    for batch in batches(pages, batch_size=batch_size, summary=summary):
+    for batch in ctx.batches(pages):
         known = [stamp for stamp in map(_stamp_ms, batch) if stamp is not None]
         if in_order and not _ascending(known, after=previous):
             in_order = False
             log.warning("%s: the server did not return objects in last_synced_at order; the watermark will "
-                        "only advance when the pull completes", endpoint.path)
+                        "only advance when the pull completes", ctx.endpoint.path)
         if known:
             previous = known[-1]
             high = max(known) if high is None else max(high, max(known))
-        with engine.begin() as tx:
-            load_into(tx, endpoint=endpoint, connection_id=connection.id, objects=batch, summary=summary)
+        with ctx.engine.begin() as tx:
+            ctx.load(tx, batch)
             if in_order and high is not None:
-                sync_state.write_watermark(tx, connection_id=connection.id, stream=stream, watermark_ms=high)
+                ctx.write_watermark(tx, high)
     if not in_order and high is not None:
-        with engine.begin() as tx:
-            sync_state.write_watermark(tx, connection_id=connection.id, stream=stream, watermark_ms=high)
-    summary.watermark_ms = high
+        with ctx.engine.begin() as tx:
+            ctx.write_watermark(tx, high)
+    ctx.summary.watermark_ms = high
 
 
-def _pull_by_updated_at(*, client, engine, connection, endpoint, since, stream, summary, batch_size, freshness):
+def _pull_by_updated_at(ctx: PullContext) -> None:
     started = datetime.now(timezone.utc)
-    details = client.optional_connection_details(connection.access_token, connection_id=connection.id)
+    connection = ctx.connection
+    details = ctx.client.optional_connection_details(connection.access_token, connection_id=connection.id)
     sync_started = details.last_sync_started_at if details else None
     sync_completed = details.last_sync_completed_at if details else None
     target = safe_commerce_watermark(pull_started=started, last_sync_started_at=sync_started,
-                                     last_sync_completed_at=sync_completed, policy=freshness)
-    if since is not None:
-        target = max(target, since)
-    pages = client.changed_pages(endpoint, access_token=connection.access_token, since_ms=since)
-    _load_then_mark(engine, connection, endpoint, batches(pages, batch_size=batch_size, summary=summary),
-                    stream=stream, watermark_ms=target, summary=summary)
-    summary.watermark_ms = target
+                                     last_sync_completed_at=sync_completed, policy=ctx.freshness)
+    if ctx.since is not None:
+        target = max(target, ctx.since)
+    pages = ctx.client.changed_pages(ctx.endpoint, access_token=connection.access_token, since_ms=ctx.since)
+    _load_then_mark(ctx, ctx.batches(pages), watermark_ms=target)
+    ctx.summary.watermark_ms = target
 
 
-def _pull_snapshot(*, client, engine, connection, endpoint, since, stream, summary, batch_size, freshness):
+def _pull_snapshot(ctx: PullContext) -> None:
     started_ms = to_ms(datetime.now(timezone.utc))
-    if endpoint.kind is Kind.REPORT:
+    pages: Iterable[Page]
+    if ctx.endpoint.kind is Kind.REPORT:
         # Last month's statements still change while its books are being closed.
-        pages = _period_pages(client, connection, endpoint)
+        pages = _period_pages(ctx)
     else:
-        pages = client.changed_pages(endpoint, access_token=connection.access_token, since_ms=None)
-    _load_then_mark(engine, connection, endpoint, batches(pages, batch_size=batch_size, summary=summary),
-                    stream=stream, watermark_ms=started_ms, summary=summary)
-    summary.watermark_ms = started_ms
+        pages = ctx.client.changed_pages(ctx.endpoint, access_token=ctx.connection.access_token, since_ms=None)
+    _load_then_mark(ctx, ctx.batches(pages), watermark_ms=started_ms)
+    ctx.summary.watermark_ms = started_ms
 
 
-def _period_pages(client, connection, endpoint) -> Iterator:
+def _period_pages(ctx: PullContext) -> Iterator[Page]:
     for start_ms, end_ms in recent_periods():
-        yield from client.window_pages(endpoint, access_token=connection.access_token,
-                                       window=Window(start_ms, end_ms, period=(start_ms, end_ms)))
+        yield from ctx.client.window_pages(ctx.endpoint, access_token=ctx.connection.access_token,
+                                           window=Window(start_ms, end_ms, period=(start_ms, end_ms)))
 
 
-def _load_then_mark(engine, connection, endpoint, groups, *, stream, watermark_ms, summary) -> None:
+def _load_then_mark(ctx: PullContext, groups: Iterable[list[dict]], *, watermark_ms: int) -> None:
     """Merge every batch; the watermark is written in the transaction of the last one."""
     pending: list[dict] | None = None
     for batch in groups:
         if pending is not None:
-            with engine.begin() as tx:
-                load_into(tx, endpoint=endpoint, connection_id=connection.id, objects=pending, summary=summary)
+            with ctx.engine.begin() as tx:
+                ctx.load(tx, pending)
         pending = batch
-    with engine.begin() as tx:
+    with ctx.engine.begin() as tx:
         if pending is not None:
-            load_into(tx, endpoint=endpoint, connection_id=connection.id, objects=pending, summary=summary)
-        sync_state.write_watermark(tx, connection_id=connection.id, stream=stream, watermark_ms=watermark_ms)
+            ctx.load(tx, pending)
+        ctx.write_watermark(tx, watermark_ms)
 
 
 def _ascending(stamps: list[int], *, after: int | None) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from rutter_pipeline.rutter.timeutil import Window, to_ms
+from rutter_pipeline.rutter.timeutil import to_ms
+from rutter_pipeline.rutter.windows import Window
 
 
 def month_start(year: int, month: int) -> datetime:

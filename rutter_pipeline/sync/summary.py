@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
+
+from rutter_pipeline.rutter.client import RutterClient
 
 Mode = Literal["backfill", "incremental", "deletes"]
 Status = Literal["ok", "not_applicable"]
@@ -40,6 +44,12 @@ class SyncSummary:
     note: str = ""
     _started: float = field(default_factory=time.monotonic, repr=False)
 
+    def not_applicable(self, why: str) -> SyncSummary:
+        """Close the summary as "not applicable": the platform does not serve this object type."""
+        self.status = "not_applicable"
+        self.note = why
+        return self.finish()
+
     def finish(self) -> SyncSummary:
         """Stamp the elapsed time; returns self for chaining."""
         self.seconds = round(time.monotonic() - self._started, 3)
@@ -71,3 +81,16 @@ class SyncSummary:
             "months_touched": sorted(self.months_touched),
             "note": self.note,
         }
+
+
+@contextmanager
+def counting_retries(client: RutterClient, summary: SyncSummary) -> Iterator[None]:
+    """Attribute the client's retries during the block to this summary.
+
+    The client may be shared by threads; the figure is then an upper bound for this call.
+    """
+    before = client.stats.retries
+    try:
+        yield
+    finally:
+        summary.retries += client.stats.retries - before

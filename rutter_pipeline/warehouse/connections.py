@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 
 from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
-from rutter_pipeline.warehouse.tables import connections, is_mysql
+from rutter_pipeline.warehouse.dialect import stored_time, upsert
+from rutter_pipeline.warehouse.tables import connections
 
 #: Fields read from `/connections/status`: kept as last known when a survey could not read the status.
 _HEALTH = ("is_ready", "needs_update", "is_disabled", "is_healthy", "last_sync_completed_at")
@@ -30,7 +30,7 @@ def record_connections(
         statuses: their `/connections/status`, by connection id, where known.
         source: where they were listed: `sandbox` (the built-in sandbox) or the Rutter API URL.
     """
-    now = _stored_time(conn, datetime.now(timezone.utc))
+    now = stored_time(conn, datetime.now(timezone.utc))
     for connection in seen:
         status = (statuses or {}).get(connection.id)
         values = {
@@ -43,9 +43,9 @@ def record_connections(
             "needs_update": status.needs_update if status else None,
             "is_disabled": status.is_disabled if status else None,
             "is_healthy": status.is_healthy if status else None,
-            "last_sync_completed_at": (_stored_time(conn, status.last_sync_completed_at)
+            "last_sync_completed_at": (stored_time(conn, status.last_sync_completed_at)
                                        if status and status.last_sync_completed_at else None),
-            "created_at": _stored_time(conn, connection.created_at) if connection.created_at else None,
+            "created_at": stored_time(conn, connection.created_at) if connection.created_at else None,
             "first_seen_at": now,
             "last_seen_at": now,
             "source": source,
@@ -54,15 +54,4 @@ def record_connections(
         if status is None:
             # Keep the last known health rather than forgetting it.
             changes = {key: value for key, value in changes.items() if key not in _HEALTH}
-        if is_mysql(conn):
-            statement = mysql.insert(connections).values(values).on_duplicate_key_update(changes)
-        else:
-            statement = postgresql.insert(connections).values(values).on_conflict_do_update(
-                index_elements=["id"], set_=changes)
-        conn.execute(statement)
-
-
-def _stored_time(conn: sa.Connection, moment: datetime) -> datetime:
-    # MySQL DATETIME has no time zone: the session runs in UTC and takes naive UTC values.
-    utc = moment.astimezone(timezone.utc)
-    return utc.replace(tzinfo=None) if is_mysql(conn) else utc
+        conn.execute(upsert(conn, connections, values, keys=["id"], changes=changes))

@@ -6,15 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 
 from rutter_pipeline.rutter.catalog import Endpoint
-from rutter_pipeline.warehouse.tables import is_mysql, raw_table
-
-
-def _as_stored(conn: sa.Connection, moment: datetime) -> datetime:
-    utc = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return utc.replace(tzinfo=None) if is_mysql(conn) else utc
+from rutter_pipeline.warehouse.dialect import insert_if_absent, stored_time
+from rutter_pipeline.warehouse.tables import raw_table
 
 
 def _mark_one(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoint, connection_id: str, object_id: str,
@@ -49,12 +44,7 @@ def _insert_tombstone(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoin
     if endpoint.version_field:
         # The tombstone carries the deletion time as its version, so any older copy counts as stale.
         values[endpoint.version_field] = deleted_at
-    if is_mysql(conn):
-        insert = mysql.insert(table).values(values)
-        statement = insert.on_duplicate_key_update(id=insert.inserted.id)
-    else:
-        statement = postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=["id"])
-    conn.execute(statement)
+    conn.execute(insert_if_absent(conn, table, values, key="id"))
     return True
 
 
@@ -77,7 +67,7 @@ def mark_deleted(
         How many rows were marked or tombstoned.
     """
     table = raw_table(endpoint)
-    synced_at = _as_stored(conn, datetime.now(timezone.utc))
+    synced_at = stored_time(conn, datetime.now(timezone.utc))
     changed = 0
     for object_id, when in deletions:
         if not isinstance(object_id, str) or not object_id:
@@ -87,7 +77,7 @@ def mark_deleted(
             "endpoint": endpoint,
             "connection_id": connection_id,
             "object_id": object_id,
-            "deleted_at": _as_stored(conn, when),
+            "deleted_at": stored_time(conn, when),
             "synced_at": synced_at,
         }
         if _mark_one(conn, **arguments) or _insert_tombstone(conn, **arguments):

@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from rutter_pipeline.settings import database_url
+from rutter_pipeline.warehouse.dialect import is_mysql
 from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
 from rutter_pipeline.warehouse.tables import SCHEMA
 
@@ -31,7 +32,7 @@ def warehouse_engine(url: str | None = None, *, data_dir: Path | None = None) ->
     if url is None:
         url = EmbeddedPostgres(data_dir).url(database="rutter")
     engine = sa.create_engine(database_url(url, name="WAREHOUSE_URL"), pool_pre_ping=True)
-    if engine.dialect.name in ("mysql", "mariadb"):
+    if is_mysql(engine):
         sa.event.listen(engine, "connect", _configure_mysql_session)
         # MySQL has no schemas inside a database: the tables of schema `rutter` live in the database itself.
         engine = engine.execution_options(schema_translate_map={SCHEMA: None})

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.warehouse import merge_mysql, merge_postgres
 from rutter_pipeline.warehouse.deletions import mark_deleted
+from rutter_pipeline.warehouse.dialect import is_mysql
 from rutter_pipeline.warehouse.quarantine import quarantine_rows
 from rutter_pipeline.warehouse.rows import Prepared, Rejected, nesting_depth, prepare
-from rutter_pipeline.warehouse.tables import is_mysql
 
 #: MariaDB's JSON_VALID (the check of its JSON type) refuses documents nested deeper than this.
 MYSQL_JSON_NESTING = 32
@@ -43,15 +43,6 @@ class LoadResult:
     unchanged: int = 0
     quarantined: int = 0
     sanitized: int = 0
-
-    def __add__(self, other: LoadResult) -> LoadResult:
-        return LoadResult(
-            inserted=self.inserted + other.inserted,
-            updated=self.updated + other.updated,
-            unchanged=self.unchanged + other.unchanged,
-            quarantined=self.quarantined + other.quarantined,
-            sanitized=self.sanitized + other.sanitized,
-        )
 
 
 def _newest_per_id(rows: list[Prepared]) -> list[Prepared]:

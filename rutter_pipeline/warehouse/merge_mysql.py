@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import Endpoint
+from rutter_pipeline.warehouse.dialect import naive_utc, stage_name
 from rutter_pipeline.warehouse.rows import Prepared, column_names
-
-
-def naive_utc(value: Any) -> Any:
-    """MySQL DATETIME has no time zone: aware datetimes are stored as naive UTC."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
-
-
-def _stage_name(endpoint: Endpoint) -> str:
-    return f"_stage_{endpoint.name}"
 
 
 def _guard(endpoint: Endpoint, *, incoming: str) -> str:
@@ -66,7 +55,7 @@ def _merge_sql(endpoint: Endpoint) -> str:
         assignments.append(f"{version} = IF({guard}, VALUES({version}), {table}.{version})")
     return (
         f"INSERT INTO {table} ({listed}, connection_id, _deleted_at, _synced_at) "
-        f"SELECT {listed}, %s, NULL, %s FROM {_stage_name(endpoint)} ORDER BY id "
+        f"SELECT {listed}, %s, NULL, %s FROM {stage_name(endpoint)} ORDER BY id "
         f"ON DUPLICATE KEY UPDATE {', '.join(assignments)}"
     )
 
@@ -74,7 +63,7 @@ def _merge_sql(endpoint: Endpoint) -> str:
 @functools.cache
 def _count_sql(endpoint: Endpoint) -> str:
     """Count what the merge will insert and update, locking the stored rows so the counts stay true."""
-    table, stage = endpoint.name, _stage_name(endpoint)
+    table, stage = endpoint.name, stage_name(endpoint)
     guard = _guard(endpoint, incoming="s.{}")
     return (
         f"SELECT {table}.id IS NULL AS is_new, {guard} AS is_newer FROM {stage} s "
@@ -90,7 +79,7 @@ def merge(
     Returns:
         (inserted, updated); the other rows were unchanged or stale.
     """
-    stage = _stage_name(endpoint)
+    stage = stage_name(endpoint)
     columns = (*column_names(endpoint), "data")
     listed = ", ".join(columns)
     conn.execute(

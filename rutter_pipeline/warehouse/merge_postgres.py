@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import Endpoint
+from rutter_pipeline.warehouse.dialect import stage_name
 from rutter_pipeline.warehouse.rows import Prepared, column_names
 from rutter_pipeline.warehouse.tables import SCHEMA
 
@@ -46,10 +47,6 @@ def copy_buffer(rows: Sequence[Prepared]) -> str:
     return "\n".join(lines)
 
 
-def _stage_name(endpoint: Endpoint) -> str:
-    return f"_stage_{endpoint.name}"
-
-
 @functools.cache
 def _merge_sql(endpoint: Endpoint) -> str:
     columns = (*column_names(endpoint), "data")
@@ -74,7 +71,7 @@ def _merge_sql(endpoint: Endpoint) -> str:
     # ORDER BY id: concurrent writers lock overlapping rows in the same order and cannot deadlock.
     return (
         f"INSERT INTO {target} AS t ({listed}, connection_id, _deleted_at, _synced_at) "
-        f"SELECT {listed}, :connection_id, NULL, :synced_at FROM pg_temp.{_stage_name(endpoint)} ORDER BY id "
+        f"SELECT {listed}, :connection_id, NULL, :synced_at FROM pg_temp.{stage_name(endpoint)} ORDER BY id "
         f"ON CONFLICT (id) DO UPDATE SET {', '.join(assignments)} WHERE {condition} "
         "RETURNING (xmax = 0) AS inserted"
     )
@@ -88,7 +85,7 @@ def merge(
     Returns:
         (inserted, updated); the other rows were unchanged or stale.
     """
-    stage = _stage_name(endpoint)
+    stage = stage_name(endpoint)
     columns = ", ".join((*column_names(endpoint), "data"))
     conn.execute(
         sa.text(

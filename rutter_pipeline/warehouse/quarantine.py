@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.rutter.jsonbody_items import UndecodableItem
 from rutter_pipeline.warehouse.rows import Rejected
-from rutter_pipeline.warehouse.tables import is_mysql, quarantine
+from rutter_pipeline.warehouse.dialect import stored_time
+from rutter_pipeline.warehouse.tables import quarantine
 
 #: Longest reason stored; database error texts can quote a whole row.
 _MAX_REASON = 2000
@@ -100,9 +101,7 @@ def quarantine_rows(
         return 0
     endpoint_name = endpoint if isinstance(endpoint, str) else endpoint.name
     records = [_as_rejected(reject) for reject in rejects]
-    now = datetime.now(timezone.utc)
-    if is_mysql(conn):
-        now = now.replace(tzinfo=None)
+    now = stored_time(conn, datetime.now(timezone.utc))
     conn.execute(
         quarantine.insert(),
         [

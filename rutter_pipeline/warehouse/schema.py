@@ -10,7 +10,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from rutter_pipeline.warehouse.tables import SCHEMA, is_mysql
+from rutter_pipeline.warehouse.dialect import is_mysql, schema_of
+from rutter_pipeline.warehouse.tables import SCHEMA
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -28,7 +29,7 @@ def _config(conn: sa.Connection) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = conn
     config.attributes["version_table"] = VERSION_TABLE
-    config.attributes["version_table_schema"] = None if is_mysql(conn) else SCHEMA
+    config.attributes["version_table_schema"] = schema_of(conn)
     return config
 
 
@@ -44,9 +45,8 @@ def head_revision() -> str:
 def current_revision(engine: sa.Engine) -> str | None:
     """The revision the database is at, or None before the first upgrade."""
     with engine.connect() as conn:
-        schema = None if is_mysql(conn) else SCHEMA
         context = MigrationContext.configure(
-            conn, opts={"version_table": VERSION_TABLE, "version_table_schema": schema}
+            conn, opts={"version_table": VERSION_TABLE, "version_table_schema": schema_of(conn)}
         )
         return context.get_current_revision()
 

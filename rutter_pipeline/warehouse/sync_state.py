@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 
-from rutter_pipeline.warehouse.tables import is_mysql, sync_state
+from rutter_pipeline.warehouse.dialect import stored_time, upsert
+from rutter_pipeline.warehouse.tables import sync_state
 
 BACKFILL_PREFIX = "backfill:"
 
@@ -65,24 +65,16 @@ def write_watermark(
     """
     if watermark_ms is not None and (isinstance(watermark_ms, bool) or not isinstance(watermark_ms, int)):
         raise TypeError(f"watermark_ms must be an int of Unix milliseconds, got {watermark_ms!r}")
-    now = datetime.now(timezone.utc)
+    now = stored_time(conn, datetime.now(timezone.utc))
     values = {
         "connection_id": connection_id,
         "stream": stream,
         "watermark_ms": watermark_ms,
-        "updated_at": now.replace(tzinfo=None) if is_mysql(conn) else now,
+        "updated_at": now,
         "details": details,
     }
-    changes = {"watermark_ms": watermark_ms, "updated_at": values["updated_at"], "details": details}
-    if is_mysql(conn):
-        statement = mysql.insert(sync_state).values(values).on_duplicate_key_update(changes)
-    else:
-        statement = (
-            postgresql.insert(sync_state)
-            .values(values)
-            .on_conflict_do_update(index_elements=["connection_id", "stream"], set_=changes)
-        )
-    conn.execute(statement)
+    changes = {"watermark_ms": watermark_ms, "updated_at": now, "details": details}
+    conn.execute(upsert(conn, sync_state, values, keys=["connection_id", "stream"], changes=changes))
 
 
 def backfilled(conn: sa.Connection, *, connection_id: str) -> dict[str, set[str]]:

@@ -132,6 +132,7 @@ connections = sa.Table(
     sa.Column("last_seen_at", timestamp_type(), nullable=False),
     # `sandbox` for the built-in sandbox's invented companies, else the Rutter API URL they were listed from.
     sa.Column("source", text_type()),
+    # In the order the migrations add them (0003, then 0005), so a migrated table matches this one.
     sa.Column("is_healthy", sa.Boolean()),
     sa.Column("last_sync_completed_at", timestamp_type()),
 )
@@ -150,11 +151,6 @@ webhook_events = sa.Table(
     sa.Column("payload", long_text_type(), nullable=False),
     sa.Index("ix__webhook_events_processed_at", "processed_at"),
 )
-
-
-def is_mysql(conn: sa.Connection | sa.Engine) -> bool:
-    """Whether the database is MySQL or MariaDB."""
-    return conn.dialect.name in ("mysql", "mariadb")
 
 
 def count_rows(

@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.webhooks import WebhookEvent
 from rutter_pipeline.warehouse.tables import webhook_events
-from rutter_pipeline.webhooks.inbox import QUEUED, as_stored
+from rutter_pipeline.warehouse.dialect import stored_time
+from rutter_pipeline.webhooks.inbox import QUEUED
 
 
 class Kind(str, Enum):
@@ -107,8 +108,8 @@ def settle(engine: Engine, kind: Kind, *, connection_id: str, received_until: da
             sa.update(table)
             .where(table.c.processed_at.is_(None), table.c.outcome == QUEUED, _codes_clause(kind),
                    table.c.connection_id == connection_id,
-                   table.c.received_at <= as_stored(tx, _utc(received_until)))
-            .values(processed_at=as_stored(tx, datetime.now(timezone.utc)), outcome=outcome[:255])
+                   table.c.received_at <= stored_time(tx, _utc(received_until)))
+            .values(processed_at=stored_time(tx, datetime.now(timezone.utc)), outcome=outcome[:255])
         ).rowcount
 
 

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.webhooks import WebhookEvent
-from rutter_pipeline.warehouse.tables import is_mysql, webhook_events
+from rutter_pipeline.warehouse.dialect import insert_if_absent, stored_time
+from rutter_pipeline.warehouse.tables import webhook_events
 
 #: What a second delivery of an applied event is answered with.
 DUPLICATE = "duplicate"
@@ -45,11 +45,6 @@ def without_secrets(payload: dict) -> dict:
     return {key: ("***" if key == "access_token" else value) for key, value in payload.items()}
 
 
-def as_stored(conn: sa.Connection, moment: datetime) -> datetime:
-    """An aware time as the database stores it (MySQL DATETIME: naive UTC)."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if is_mysql(conn) else moment
-
-
 def record(engine: Engine, event: WebhookEvent, *, event_id: str, received_at: datetime) -> None:
     """Record a verified event unless it is recorded already (committed before anything is applied)."""
     values = {
@@ -60,14 +55,8 @@ def record(engine: Engine, event: WebhookEvent, *, event_id: str, received_at: d
         "payload": json.dumps(without_secrets(event.payload), ensure_ascii=True),
     }
     with engine.begin() as tx:
-        values["received_at"] = as_stored(tx, received_at)
-        if is_mysql(tx):
-            insert = mysql.insert(webhook_events).values(values)
-            statement = insert.on_duplicate_key_update(event_id=insert.inserted.event_id)
-        else:
-            statement = postgresql.insert(webhook_events).values(values).on_conflict_do_nothing(
-                index_elements=["event_id"])
-        tx.execute(statement)
+        values["received_at"] = stored_time(tx, received_at)
+        tx.execute(insert_if_absent(tx, webhook_events, values, key="event_id"))
 
 
 def apply_once(engine: Engine, event_id: str, apply: Callable[[sa.Connection, datetime], str]) -> str:
@@ -93,7 +82,7 @@ def apply_once(engine: Engine, event_id: str, apply: Callable[[sa.Connection, da
         if received_at.tzinfo is None:
             received_at = received_at.replace(tzinfo=timezone.utc)
         outcome = apply(tx, received_at)
-        processed_at = None if outcome == QUEUED else as_stored(tx, datetime.now(timezone.utc))
+        processed_at = None if outcome == QUEUED else stored_time(tx, datetime.now(timezone.utc))
         tx.execute(
             sa.update(table).where(table.c.event_id == event_id).values(processed_at=processed_at, outcome=outcome)
         )

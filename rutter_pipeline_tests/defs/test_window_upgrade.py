@@ -17,7 +17,7 @@ from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
 from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.catalog import Family
-from rutter_pipeline.rutter.timeutil import Window
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.sync import backfill
 from rutter_pipeline.sync.watermarks import backfill_stream
 from rutter_pipeline.warehouse.sync_state import write_watermark

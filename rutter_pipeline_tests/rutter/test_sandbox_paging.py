@@ -6,7 +6,8 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from rutter_pipeline.rutter import catalog
-from rutter_pipeline.rutter.timeutil import Window, iso_to_ms, to_ms
+from rutter_pipeline.rutter.timeutil import iso_to_ms, to_ms
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline_tests.rutter.conftest import sandbox_client
 
 ORDERS = catalog.get("orders")

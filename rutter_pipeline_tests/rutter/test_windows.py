@@ -8,8 +8,8 @@ import pytest
 
 from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.paging import Page
-from rutter_pipeline.rutter.timeutil import Window, iso_to_ms, ms_to_iso
-from rutter_pipeline.rutter.windows import changed_params, hold_to_window, period_dates, window_params
+from rutter_pipeline.rutter.timeutil import iso_to_ms, ms_to_iso
+from rutter_pipeline.rutter.windows import Window, changed_params, hold_to_window, period_dates, window_params
 from rutter_pipeline_tests.rutter.conftest import TOKEN, Answer
 
 ORDERS = catalog.get("orders")

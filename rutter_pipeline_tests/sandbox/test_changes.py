@@ -7,13 +7,13 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
 
 from rutter_pipeline.rutter.catalog import BY_DELETED_RESOURCE
 from rutter_pipeline.sandbox import Sandbox, sign, verify_signature
+from rutter_pipeline.sandbox.spec import spec_for
 
 
 def _served(http: requests.Session, sb: Sandbox, path: str, token: str, key: str, **params: object) -> list[dict]:
@@ -75,8 +75,7 @@ def test_deletion_events_use_the_catalog_resource_names(sandbox: Sandbox, rutter
     params = {"access_token": token, "type": "object_deleted", "last_synced_at_min": 0}
     served = rutter_http.get(url, params=params, timeout=30).json()["events"]
     assert {(e["resource"], e["data"]["id"]) for e in served} == deleted
-    catalog = json.loads((Path(__file__).parents[1] / "spec" / "rutter-fields-2024-08-31.json").read_text())
-    events = next(e for e in catalog["endpoints"] if e["path"] == "/events")
+    events = spec_for("/events")
     documented = events["query_param_details"]["resources"]["allowed_values"]
     names = {name for name, _ in deleted}
     assert {"ITEMS", "TAX_RATES", "CLASS", "DEPARTMENT", "ACCOUNTING_CUSTOMER"} <= names <= set(documented)

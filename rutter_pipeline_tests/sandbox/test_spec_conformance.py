@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from rutter_pipeline.sandbox import Sandbox
+from rutter_pipeline.sandbox.spec import catalog
 
-CATALOG = json.loads((Path(__file__).parents[1] / "spec" / "rutter-fields-2024-08-31.json").read_text())
+CATALOG = catalog()
 ENDPOINTS = {e["path"]: e for e in CATALOG["endpoints"]}
 _JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool, "object": dict,
                "array": list}

@@ -6,7 +6,7 @@ import os
 
 from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.rutter.client import RutterClient
-from rutter_pipeline.rutter.timeutil import Window
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.sync import backfill, incremental
 from rutter_pipeline.warehouse.engine import warehouse_engine
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.rutter.errors import CursorCycle
-from rutter_pipeline.rutter.timeutil import Window
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_SECRET
 from rutter_pipeline.sync import backfill, incremental
 from rutter_pipeline.warehouse.tables import quarantine

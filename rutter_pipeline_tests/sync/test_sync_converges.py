@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from rutter_pipeline.rutter.catalog import ENDPOINTS, Kind, endpoints_for
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.rutter.timeutil import Window
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.sync import FreshnessPolicy, apply_deletes, backfill, incremental
 from rutter_pipeline.sync.periods import month_windows
 from rutter_pipeline_tests.sync.truth import assert_matches_truth, stored_rows

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.warehouse import LoadResult, load_batch, quarantine_rows
-from rutter_pipeline.warehouse.tables import is_mysql
+from rutter_pipeline.warehouse.dialect import is_mysql
 from rutter_pipeline_tests.warehouse.conftest import quarantined, stored
 
 ORDERS = get("orders")

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import ENDPOINTS, get
 from rutter_pipeline.warehouse import load_batch, schema
-from rutter_pipeline.warehouse.tables import SCHEMA, count_rows, is_mysql, metadata
+from rutter_pipeline.warehouse.dialect import is_mysql
+from rutter_pipeline.warehouse.tables import SCHEMA, count_rows, metadata
 
 ORDERS = get("orders")
 ONE_ORDER = {"id": "o1", "updated_at": "2024-01-01T00:00:00.000Z"}
