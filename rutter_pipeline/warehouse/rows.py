@@ -162,9 +162,7 @@ def _numeric(value: Any) -> Decimal:
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not an integer: {value!r}")
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-        number = int(value)
-    elif isinstance(value, float) and value.is_integer():
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()) or (isinstance(value, float) and value.is_integer()):
         number = int(value)
     else:
         raise ValueError(f"not an integer: {value!r}")

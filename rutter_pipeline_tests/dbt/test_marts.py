@@ -107,7 +107,7 @@ def _bucket(days: int) -> str:
 
 @pytest.mark.parametrize(("table", "mart"), [("accounting_invoices", "ar_aging"), ("accounting_bills", "ap_aging")])
 def test_aging_matches_raw_documents(
-    built_warehouse: BuiltWarehouse, as_of, table: str, mart: str,  # noqa: ANN001
+    built_warehouse: BuiltWarehouse, as_of, table: str, mart: str,
 ) -> None:
     documents = _frame(
         built_warehouse,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.timeutil import iso_to_ms
 from rutter_pipeline.sync import SyncSummary
 
-NOW = datetime(2026, 3, 15, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
 GRIDS = connection_month_partitions(date(2025, 11, 1))
 GRID = GRIDS[Family.COMMERCE]
 

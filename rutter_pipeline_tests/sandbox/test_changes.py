@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -89,7 +88,7 @@ class _Receiver(BaseHTTPRequestHandler):
     received: list[tuple[bytes, str]] = []
     failures_left = 0
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if _Receiver.failures_left > 0:
             _Receiver.failures_left -= 1
