@@ -110,9 +110,12 @@ def _time_plain_copy(engine: sa.Engine) -> float:
         rows = [row for row in (prepare(ORDERS, obj) for obj in batch) if isinstance(row, Prepared)]
         text = "".join(line + suffix + "\n" for line in copy_buffer(rows).splitlines())
         began = time.perf_counter()
-        with engine.begin() as conn:
-            with conn.connection.cursor() as cursor, cursor.copy(f"COPY rutter.orders ({columns}) FROM STDIN") as copy:
-                copy.write(text)
+        with (
+            engine.begin() as conn,
+            conn.connection.cursor() as cursor,
+            cursor.copy(f"COPY rutter.orders ({columns}) FROM STDIN") as copy,
+        ):
+            copy.write(text)
         elapsed += time.perf_counter() - began
     return elapsed
 

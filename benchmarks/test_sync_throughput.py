@@ -118,7 +118,7 @@ def copy_limit(engine: sa.Engine) -> tuple[float, list[tuple]]:
             copy.write(dump)
         raw.commit()
         seconds = time.perf_counter() - started
-        return seconds, [tuple(columns)] + sample
+        return seconds, [tuple(columns), *sample]
     finally:
         raw.close()
 

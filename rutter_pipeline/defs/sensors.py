@@ -4,8 +4,8 @@ Every tick lists the organisation's connections. A ready connection becomes a `c
 family's assets (of both families when its platform is unknown) and gets backfill runs of its family's job for
 the months not loaded yet, each run covering up to six consecutive months (`MONTHS_PER_RUN`). A connection that
 is not ready yet is looked at again on the next tick; one that needs re-authentication or is disabled is reported
-in the tick's log and cursor and skipped without holding up the others. A connection Rutter no longer lists loses its partitions,
-so nothing schedules it any more; its rows stay in the warehouse.
+in the tick's log and cursor and skipped without holding up the others. A connection Rutter no longer lists loses
+its partitions, so nothing schedules it any more; its rows stay in the warehouse.
 """
 
 from __future__ import annotations

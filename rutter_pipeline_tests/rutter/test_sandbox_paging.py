@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -61,7 +62,7 @@ def _month_starts(first: datetime, last: datetime) -> list[int]:
 
 def _windows(bounds: list[int]) -> list[Window]:
     edges = [None, *sorted(set(bounds)), None]
-    return [Window(a, b) for a, b in zip(edges, edges[1:])]
+    return [Window(a, b) for a, b in itertools.pairwise(edges)]
 
 
 def _partition(client, endpoint, token, windows, field):

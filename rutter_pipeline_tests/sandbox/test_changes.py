@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 import requests
@@ -85,7 +86,7 @@ def test_deletion_events_use_the_catalog_resource_names(sandbox: Sandbox, rutter
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[bytes, str]] = []
+    received: ClassVar[list[tuple[bytes, str]]] = []
     failures_left = 0
 
     def do_POST(self) -> None:

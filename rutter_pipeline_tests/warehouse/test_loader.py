@@ -101,14 +101,15 @@ def test_two_concurrent_writers_end_with_the_newest_version(engine: sa.Engine) -
         start = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def write(label: str) -> None:
+        def write(version: str, label: str, start: threading.Barrier, errors: list[BaseException]) -> None:
             try:
                 start.wait()
-                load(engine, ORDERS, [order(i, versions[label], status=label) for i in ids])
+                load(engine, ORDERS, [order(i, version, status=label) for i in ids])
             except BaseException as error:  # noqa: BLE001 - reported by the assertion below
                 errors.append(error)
 
-        threads = [threading.Thread(target=write, args=(label,)) for label in ("new", "old")]
+        threads = [threading.Thread(target=write, args=(versions[label], label, start, errors))
+                   for label in ("new", "old")]
         for thread in threads:
             thread.start()
         for thread in threads:
