@@ -99,7 +99,7 @@ def partition_key(connection_id: str, month: str) -> dg.MultiPartitionKey:
 def month_keys(partitions: dg.MultiPartitionsDefinition, *, now: datetime | None = None) -> list[str]:
     """Every month key of the grid, oldest first, as of `now`."""
     months = _months(partitions)
-    return months.get_partition_keys(current_time=now or datetime.now(UTC))
+    return list(months.get_partition_keys(current_time=now or datetime.now(UTC)))
 
 
 def resolve(

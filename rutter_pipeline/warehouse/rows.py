@@ -76,8 +76,8 @@ def _plan(endpoint: Endpoint) -> _Plan:
     name = endpoint.name
     plan = _PLANS.get(name)
     if plan is None:
-        names = ("id", "platform_id", "created_at", "updated_at")
-        types = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
+        names: tuple[str, ...] = ("id", "platform_id", "created_at", "updated_at")
+        types: tuple[ColumnType, ...] = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
         if endpoint.has_last_synced_at:
             names += ("last_synced_at",)
             types += (ColumnType.TIMESTAMP,)

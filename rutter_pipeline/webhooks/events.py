@@ -87,7 +87,7 @@ def waiting(engine: Engine, kind: Kind, *, limit: int = 200) -> list[Waiting]:
     found = []
     with engine.connect() as db:
         for row in db.execute(grouped).all():
-            first_id = db.execute(
+            first_id: str = db.execute(
                 sa.select(table.c.event_id)
                 .where(pending, table.c.connection_id == row.connection_id, table.c.received_at == row.first)
                 .order_by(table.c.event_id)
