@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: sync dev test benchmark setup
+.PHONY: sync dev test lint benchmark setup
 
 setup: $(VENV)/.installed
 
@@ -26,7 +26,13 @@ sync: setup
 dev: setup
 	$(BIN)/rutter-pipeline dev
 
-test: setup
+## Lint, format check and type check first: a finding stops the run before the slower tests.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -n 2 -q
 
 ## The benchmarks also need the `bench` extra (dlt, the anchor they are compared with).

@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 
 import orjson
 import requests
+from sync_worker import peak_rss_mib
 
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from sync_worker import peak_rss_mib
 
 API_VERSION = "2024-08-31"
 PAGE = 500

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,7 @@ where t.key = 'rutter/pull' and t.value = 'backfill'
 
 
 def _history_start() -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     index = now.year * 12 + now.month - 1 - (MONTHS - 1)
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 

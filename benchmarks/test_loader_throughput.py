@@ -10,7 +10,7 @@ import json
 import random
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ ORDERS = get("orders")
 TOTAL = 200_000
 BATCH = 5_000
 NAIVE_SUBSET = 20_000
-_START = datetime(2023, 1, 1, tzinfo=timezone.utc)
+_START = datetime(2023, 1, 1, tzinfo=UTC)
 
 
 def _order(rng: random.Random, number: int) -> dict:
@@ -104,15 +104,18 @@ def _time_load_batch(engine: sa.Engine) -> float:
 def _time_plain_copy(engine: sa.Engine) -> float:
     """COPY of the same rows, pre-formatted outside the clock: only the database's work is timed."""
     columns = ", ".join((*column_names(ORDERS), "data", "connection_id", "_synced_at"))
-    suffix = f"\tconn_bench\t{datetime.now(timezone.utc).isoformat()}"
+    suffix = f"\tconn_bench\t{datetime.now(UTC).isoformat()}"
     elapsed = 0.0
     for batch in _batches(TOTAL):
         rows = [row for row in (prepare(ORDERS, obj) for obj in batch) if isinstance(row, Prepared)]
         text = "".join(line + suffix + "\n" for line in copy_buffer(rows).splitlines())
         began = time.perf_counter()
-        with engine.begin() as conn:
-            with conn.connection.cursor() as cursor, cursor.copy(f"COPY rutter.orders ({columns}) FROM STDIN") as copy:
-                copy.write(text)
+        with (
+            engine.begin() as conn,
+            conn.connection.cursor() as cursor,
+            cursor.copy(f"COPY rutter.orders ({columns}) FROM STDIN") as copy,
+        ):
+            copy.write(text)
         elapsed += time.perf_counter() - began
     return elapsed
 
@@ -147,7 +150,7 @@ def _time_naive(engine: sa.Engine) -> float:
 
 
 @pytest.mark.benchmark
-def test_loader_throughput(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_loader_throughput(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     engine = warehouse_engine(postgres_url)
     schema.upgrade(engine)
     sample = next(_batches(BATCH))

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ from rutter_pipeline.warehouse.schema import upgrade
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
 
 ORDERS = int(os.environ.get("RUTTER_MARTS_BENCH_ORDERS", "100000"))
-SANDBOX_NOW = datetime(2025, 6, 15, tzinfo=timezone.utc)
+SANDBOX_NOW = datetime(2025, 6, 15, tzinfo=UTC)
 _BATCH = 20_000
 
 
@@ -96,7 +96,7 @@ def test_marts_full_and_incremental_build(tmp_path: Path) -> None:
         engine = sa.create_engine(url)
         upgrade(engine)
         started = time.monotonic()
-        load_big_store(engine, ORDERS, synced_at=datetime.now(timezone.utc) - timedelta(days=1))
+        load_big_store(engine, ORDERS, synced_at=datetime.now(UTC) - timedelta(days=1))
         loaded = time.monotonic() - started
         _dbt(url, ["parse"], tmp_path)  # parsing (about 8 s) is not part of any build below
         full = _dbt(url, ["build"], tmp_path)

@@ -167,7 +167,7 @@ def _measure(server: Server, orders: int) -> dict[str, float]:
 
 
 @pytest.mark.benchmark
-def test_million_order_pages(serve) -> None:  # noqa: ANN001 - fixture factory
+def test_million_order_pages(serve) -> None:
     small = _measure(serve(100_000), 100_000)
     large = _measure(serve(1_000_000), 1_000_000)
     # Loose bounds (a shared machine is noisy): they catch a return to per-object storage or slow rendering.

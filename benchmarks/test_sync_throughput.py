@@ -19,7 +19,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -61,9 +61,9 @@ def start_sandbox(orders: int) -> tuple[subprocess.Popen, str]:
 
 
 def twelve_months() -> list[tuple[int | None, int | None]]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     month = now.month - 11
-    first = datetime(now.year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=timezone.utc)
+    first = datetime(now.year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=UTC)
     return [(w.start_ms, w.end_ms) for w in month_windows(first, now=now)]
 
 
@@ -118,7 +118,7 @@ def copy_limit(engine: sa.Engine) -> tuple[float, list[tuple]]:
             copy.write(dump)
         raw.commit()
         seconds = time.perf_counter() - started
-        return seconds, [tuple(columns)] + sample
+        return seconds, [tuple(columns), *sample]
     finally:
         raw.close()
 
@@ -158,7 +158,7 @@ def change_orders(server: str, connection_id: str, count: int) -> None:
 
 @pytest.mark.benchmark
 @pytest.mark.timeout(3600)
-def test_million_orders_end_to_end(postgres_url: str) -> None:  # noqa: F811 - the fixture
+def test_million_orders_end_to_end(postgres_url: str) -> None:
     engine = warehouse_engine(postgres_url)
     schema.upgrade(engine)
     started = time.perf_counter()

@@ -33,24 +33,23 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 import pytest
 import requests
 import sqlalchemy as sa
+from test_sync_throughput import big_store_id, run_workers, start_sandbox
 
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from rutter_pipeline.settings import Settings
 from rutter_pipeline.sync.periods import month_windows
 from rutter_pipeline.warehouse import schema, warehouse_engine
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
-from test_sync_throughput import big_store_id, run_workers, start_sandbox
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "100000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -146,7 +145,7 @@ def count_orders(url: str, table: str) -> int:
 def sync_months() -> list[tuple[int | None, int | None]]:
     """The month windows `rutter-pipeline sync` backfills by default (its first month takes everything older)."""
     start = Settings.from_env({}).history_start
-    windows = month_windows(datetime(start.year, start.month, 1, tzinfo=timezone.utc))
+    windows = month_windows(datetime(start.year, start.month, 1, tzinfo=UTC))
     return [(w.start_ms, w.end_ms) for w in windows]
 
 
@@ -295,7 +294,7 @@ def test_throughput_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
     output = {"orders": ORDERS, "rounds": ROUNDS, "variants": figures, "ratios": ratios}
     with capsys.disabled():
         print(f"\n\nSide by side: {ORDERS:,} orders of one connection, median of {ROUNDS} interleaved rounds\n")
-        print(f"| variant | rows/s (median) | range | peak RSS | client CPU | PostgreSQL CPU |")
+        print("| variant | rows/s (median) | range | peak RSS | client CPU | PostgreSQL CPU |")
         print("|---|---|---|---|---|---|")
         for name, f in figures.items():
             low, high = f["rows_per_s_range"]

@@ -31,7 +31,7 @@ BURSTS = (200, 300)
 
 
 @pytest.fixture
-def engine(postgres_url: str) -> Iterator[sa.Engine]:  # noqa: F811 - the fixture
+def engine(postgres_url: str) -> Iterator[sa.Engine]:
     engine = warehouse_engine(postgres_url)
     schema.upgrade(engine)
     yield engine
@@ -45,7 +45,7 @@ def _stdlib_server(receiver: WebhookReceiver) -> tuple[str, Callable[[], None]]:
         def log_message(self, *args: object) -> None:
             """Quiet."""
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             status, answer = receiver.handle(body, self.headers.get(SIGNATURE_HEADER))
             data = json.dumps(answer).encode()

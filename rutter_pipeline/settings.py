@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,8 +32,8 @@ DEFAULT_HISTORY_MONTHS = 24
 
 _CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
 _CRON_NAMES = {
-    3: {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())},
-    4: {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())},
+    3: {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])},
+    4: {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 }
 _CRON_ITEM = re.compile(r"^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(\d+))?$")
 
@@ -122,7 +122,7 @@ class Settings:
             api_version=_client_setting(check_api_version, env.get("RUTTER_API_VERSION", DEFAULT_API_VERSION),
                                         "RUTTER_API_VERSION"),
             warehouse_url=warehouse_url,
-            history_start=_history_start(env, today or datetime.now(timezone.utc).date()),
+            history_start=_history_start(env, today or datetime.now(UTC).date()),
             incremental_cron=_cron(env),
             dagster_home=Path(env.get("DAGSTER_HOME", ".dagster_home")).absolute(),
             data_dir=Path(env.get("RUTTER_PIPELINE_DATA_DIR", ".rutter_pipeline")).absolute(),

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -59,7 +59,7 @@ def shop_and_books() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def env(tmp_path: Path, postgres_url: str, dagster_storage_url: str, shop_and_books: Sandbox) -> dict[str, str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     index = now.year * 12 + now.month - 3
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))},

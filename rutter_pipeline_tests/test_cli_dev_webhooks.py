@@ -56,7 +56,7 @@ def inbox(url: str, count: int) -> list[sa.Row]:
         engine.dispose()
 
 
-def base_env(tmp_path: Path, postgres_url: str, dagster_storage_url: str) -> dict[str, str]:  # noqa: F811
+def base_env(tmp_path: Path, postgres_url: str, dagster_storage_url: str) -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))},
         "WAREHOUSE_URL": postgres_url,
@@ -71,7 +71,7 @@ def post(url: str, body: bytes, secret: str) -> int:
     return requests.post(url, data=body, headers=headers, timeout=30).status_code
 
 
-def test_dev_receives_the_built_in_sandboxs_webhooks(tmp_path, postgres_url, dagster_storage_url) -> None:  # noqa: F811
+def test_dev_receives_the_built_in_sandboxs_webhooks(tmp_path, postgres_url, dagster_storage_url) -> None:
     port = free_port()
     with dev(base_env(tmp_path, postgres_url, dagster_storage_url), port) as lines:
         sandbox_url = lines[0].rsplit(" ", 1)[-1].removesuffix("/versioned")
@@ -83,7 +83,7 @@ def test_dev_receives_the_built_in_sandboxs_webhooks(tmp_path, postgres_url, dag
         assert inbox(postgres_url, 1) == [("INITIAL_UPDATE", amazon)]
 
 
-def test_dev_with_rutter_credentials_accepts_only_their_secret(tmp_path, postgres_url, dagster_storage_url) -> None:  # noqa: F811
+def test_dev_with_rutter_credentials_accepts_only_their_secret(tmp_path, postgres_url, dagster_storage_url) -> None:
     port = free_port()
     secret = "acme-client-secret"
     with Sandbox(seed=5, profile="empty", client_id="acme", client_secret=secret,

@@ -99,7 +99,7 @@ def test_the_marts_are_built_on_postgresql_and_skipped_on_mysql() -> None:
     assert real(WAREHOUSE_URL="postgresql+psycopg2://etl@db:5432/wh").refresh_marts
     mysql = real(WAREHOUSE_URL="mysql+pymysql://etl@db:3306/wh")
     assert not mysql.refresh_marts and not mysql.has_marts
-    with pytest.raises(SettingsError, match="RUTTER_REFRESH_MARTS.*PostgreSQL"):
+    with pytest.raises(SettingsError, match=r"RUTTER_REFRESH_MARTS.*PostgreSQL"):
         real(WAREHOUSE_URL="mysql+pymysql://etl@db:3306/wh", RUTTER_REFRESH_MARTS="1")
 
 
@@ -131,5 +131,5 @@ def test_the_sandbox_is_chosen_or_the_zero_configuration_demo() -> None:
     chosen = Settings.from_env({"WAREHOUSE_URL": "postgresql://db/wh"}, today=TODAY, sandbox=True)
     assert chosen.uses_sandbox and chosen.rutter_source == "sandbox"
     assert settings(WAREHOUSE_URL="postgresql://db/wh", RUTTER_SANDBOX="1").uses_sandbox
-    with pytest.raises(SettingsError, match="RUTTER_CLIENT_ID and RUTTER_CLIENT_SECRET.*WAREHOUSE_URL.*--sandbox"):
+    with pytest.raises(SettingsError, match=r"RUTTER_CLIENT_ID and RUTTER_CLIENT_SECRET.*WAREHOUSE_URL.*--sandbox"):
         settings(WAREHOUSE_URL="postgresql://db/wh")

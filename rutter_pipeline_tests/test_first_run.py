@@ -7,9 +7,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ MONTHS_BACK = 2
 
 
 def _months() -> list[str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     index = now.year * 12 + now.month - 1
     return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(index - MONTHS_BACK, index + 1)]
 

@@ -84,7 +84,7 @@ def family_assets(family: Family, *, partitions_def: dg.MultiPartitionsDefinitio
         partitions_def=partitions_def,
         can_subset=True,
     )
-    def _backfill(context, rutter: RutterResource, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
+    def _backfill(context, rutter: RutterResource, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:  # noqa: ANN001 - Dagster rejects the string annotation `from __future__ import annotations` makes
         if not (context.has_partition_key or context.has_partition_key_range):
             raise NoPartitionChosen(context.job_name, what="connection and month")
         # A run covers one partition (the UI, `sync`) or a range of one connection's months (the sensor): a

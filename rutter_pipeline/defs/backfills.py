@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import sqlalchemy as sa
-
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from rutter_pipeline.defs.jobs import CONNECTION_TAG, backfill_job_name, connection_tags
@@ -157,7 +156,7 @@ def plan_backfills(
         months: every month partition key, oldest first.
         now: the current time (for tests).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     with engine.connect() as conn:
         loaded = sync_state.backfilled(conn, connection_id=connection.id)
     plan = BackfillPlan()
@@ -187,7 +186,7 @@ def _missing(connection: Connection, family: Family, month: str, runs: list[dg.R
         return MissingMonth(connection.id, family, month, runs=len(runs), label=connection_label(connection))
     latest = failed[0]
     ended = latest.end_time or latest.update_timestamp.timestamp()
-    retry_at = datetime.fromtimestamp(ended, timezone.utc) + retry_delay(len(failed))
+    retry_at = datetime.fromtimestamp(ended, UTC) + retry_delay(len(failed))
     return MissingMonth(connection.id, family, month, failures=len(failed), runs=len(runs),
                         last_error=latest.dagster_run.tags.get(ERROR_TAG, ""),
                         retry_at=retry_at if len(failed) >= 2 else None, label=connection_label(connection))

@@ -7,7 +7,8 @@ selected checks.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import sqlalchemy as sa
@@ -46,12 +47,12 @@ def rutter_checks(*, freshness_hours: int) -> dg.AssetChecksDefinition:
         NO_DUPLICATES: duplicates,
         QUARANTINE_EMPTY: quarantined,
         WATERMARK_FRESH: lambda conn, endpoint: freshness(
-            conn, endpoint, oldest_allowed=datetime.now(timezone.utc) - timedelta(hours=freshness_hours)),
+            conn, endpoint, oldest_allowed=datetime.now(UTC) - timedelta(hours=freshness_hours)),
     }
     endpoints = {asset_key(endpoint): endpoint for endpoint in ENDPOINTS}
 
     @dg.multi_asset_check(specs=check_specs(), name="rutter_table_checks", can_subset=True)
-    def _checks(context, warehouse: WarehouseResource):
+    def _checks(context, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:  # noqa: ANN001 - Dagster rejects the string annotation `from __future__ import annotations` makes
         selected = sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.path, k.name))
         with warehouse.engine.connect() as conn:
             for key in selected:
@@ -130,4 +131,4 @@ def freshness(conn: sa.Connection, endpoint: Endpoint, *, oldest_allowed: dateti
 
 def _utc(moment: datetime) -> datetime:
     # MySQL returns naive DATETIMEs that hold UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -73,7 +73,7 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
             materializations are recorded on.
     """
     @dg.op(name=f"pull_{family.value}_changes", out=dg.Out(dg.Nothing))
-    def pull_changes(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:
+    def pull_changes(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:  # noqa: ANN001 - Dagster rejects the string annotation `from __future__ import annotations` makes
         """Pull every endpoint's changes since its watermark for the run's connection."""
         if not context.has_partition_key:
             raise NoPartitionChosen(context.job_name, what="connection")
@@ -89,7 +89,7 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
                                                    month=month, rows=rows.get(month, 0)))
 
     @dg.op(ins={"after": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
-    def apply_deletions(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:
+    def apply_deletions(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:  # noqa: ANN001 - Dagster rejects the string annotation `from __future__ import annotations` makes
         """Mark the objects Rutter reports as deleted since the last pass."""
         connection = rutter.connection(context.partition_key)
         summary = sync.apply_deletes(client=rutter.client, engine=warehouse.engine, connection=connection)

@@ -13,7 +13,7 @@ data exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
@@ -99,7 +99,7 @@ def partition_key(connection_id: str, month: str) -> dg.MultiPartitionKey:
 def month_keys(partitions: dg.MultiPartitionsDefinition, *, now: datetime | None = None) -> list[str]:
     """Every month key of the grid, oldest first, as of `now`."""
     months = _months(partitions)
-    return months.get_partition_keys(current_time=now or datetime.now(timezone.utc))
+    return list(months.get_partition_keys(current_time=now or datetime.now(UTC)))
 
 
 def resolve(

@@ -60,7 +60,7 @@ def incremental_schedule(family: Family, *, job: dg.JobDefinition, cron: str) ->
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=f"Pull the changes of every ready {family.value} connection.",
     )
-    def _schedule(context, rutter: RutterResource):
+    def _schedule(context: dg.ScheduleEvaluationContext, rutter: RutterResource) -> list[dg.RunRequest] | dg.SkipReason:
         registered = set(context.instance.get_dynamic_partitions(connection_set(family)))
         connections = rutter.client.list_connections()
         requests = incremental_requests(

@@ -3,9 +3,9 @@
 Every tick lists the organisation's connections. A ready connection becomes a `connection` partition of its
 family's assets (of both families when its platform is unknown) and gets backfill runs of its family's job for
 the months not loaded yet, each run covering up to six consecutive months (`MONTHS_PER_RUN`). A connection that
-is not ready yet is looked at again on the next tick; one that needs re-authentication or is disabled is reported in the tick's log and
-cursor and skipped without holding up the others. A connection Rutter no longer lists loses its partitions,
-so nothing schedules it any more; its rows stay in the warehouse.
+is not ready yet is looked at again on the next tick; one that needs re-authentication or is disabled is reported
+in the tick's log and cursor and skipped without holding up the others. A connection Rutter no longer lists loses
+its partitions, so nothing schedules it any more; its rows stay in the warehouse.
 """
 
 from __future__ import annotations
@@ -135,9 +135,11 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, 
         jobs=jobs,
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Registers ready Rutter connections as partitions and requests backfill runs of up to six months each.",
+        description=(
+            "Registers ready Rutter connections as partitions and requests backfill runs of up to six months each."
+        ),
     )
-    def _sensor(context, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
+    def _sensor(context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
         report = survey(rutter.client, engine=warehouse.engine, source=source)
         months = month_keys(partitions_def)
         due = []

@@ -17,9 +17,10 @@ schedules stay the safety net for webhooks that never arrive.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import sqlalchemy as sa
 
 from rutter_pipeline.defs.backfills import plan_backfills
 from rutter_pipeline.defs.incremental import incremental_job_name
@@ -63,7 +64,7 @@ def readiness_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, *
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Registers connections that Rutter announces ready by webhook and requests their backfills.",
     )
-    def _sensor(context, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
+    def _sensor(context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
         engine = warehouse.engine
         events.settle_all(engine, Kind.READINESS, _covered(context.cursor))
         batch = events.waiting(engine, Kind.READINESS)
@@ -118,10 +119,10 @@ def changes_sensor(jobs: dict[Family, dg.JobDefinition], *, quiet_s: float = QUI
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Requests one incremental run of a connection whose objects changed, per burst of webhooks.",
     )
-    def _sensor(context, warehouse: WarehouseResource) -> dg.SensorResult:
+    def _sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
         engine = warehouse.engine
         events.settle_all(engine, Kind.CHANGE, _covered(context.cursor))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         registered = {family: set(context.instance.get_dynamic_partitions(connection_set(family))) for family in jobs}
         requests: list[dg.RunRequest] = []
         covered = []
@@ -152,7 +153,7 @@ def changes_sensor(jobs: dict[Family, dg.JobDefinition], *, quiet_s: float = QUI
     return _sensor
 
 
-def _not_ready(client: RutterClient, connection: Connection | None, *, engine, source: str | None) -> str | None:
+def _not_ready(client: RutterClient, connection: Connection | None, *, engine: sa.Engine, source: str | None) -> str | None:
     """Why a connection announced ready cannot be registered now (None when it can); records its status."""
     if connection is None:
         return "not listed by Rutter"

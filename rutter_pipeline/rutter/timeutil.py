@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TimestampOutOfRange(ValueError):
@@ -14,7 +14,7 @@ class TimestampOutOfRange(ValueError):
 def to_ms(moment: datetime) -> int:
     """Unix milliseconds of an aware datetime (naive datetimes are taken as UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     # Integer arithmetic: float timestamps lose the millisecond for dates far from 1970.
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
@@ -38,9 +38,9 @@ def parse_iso(text: str) -> datetime:
         candidate = candidate[:-1] + "+00:00"
     parsed = datetime.fromisoformat(candidate)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except OverflowError:
         # `0001-01-01T00:00:00+01:00` is a valid spelling of an instant before year 1.
         raise TimestampOutOfRange(f"timestamp out of range (years 1-9999 UTC): {text!r}") from None
@@ -48,7 +48,7 @@ def parse_iso(text: str) -> datetime:
 
 def format_iso(moment: datetime) -> str:
     """ISO 8601 with milliseconds and `Z`, the form Rutter sends: `2023-01-02T02:34:56.000Z`."""
-    utc = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 

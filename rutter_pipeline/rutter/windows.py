@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rutter_pipeline.rutter.catalog import Endpoint, Incremental, WindowBy
@@ -208,7 +208,7 @@ def period_dates(window: Window) -> tuple[date, date]:
 
 def month_of(moment: datetime) -> tuple[date, date]:
     """First and last day of the UTC calendar month containing `moment`."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     last_day = calendar.monthrange(utc.year, utc.month)[1]
     return date(utc.year, utc.month, 1), date(utc.year, utc.month, last_day)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.platforms import family_of
@@ -20,7 +20,7 @@ from rutter_pipeline.sandbox.store import NULL_MS
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 HISTORY_DAYS = 26 * 30
-OLD_MS = to_ms(datetime(2015, 3, 14, 9, 26, 53, tzinfo=timezone.utc))
+OLD_MS = to_ms(datetime(2015, 3, 14, 9, 26, 53, tzinfo=UTC))
 #: How many orders share one updated_at (more than the 500 of a maximal page).
 SHARED_UPDATED_AT_ORDERS = 600
 
@@ -60,14 +60,14 @@ def default_connections() -> list[dict]:
 
 def anchor_ms(now: datetime | None) -> int:
     """The anchor all generated timestamps are relative to: `now` rounded down to the day (UTC)."""
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     return to_ms(moment) // DAY_MS * DAY_MS
 
 
 def month_start_ms(ms: int) -> int:
     """The first millisecond of the calendar month containing `ms`."""
     moment = from_ms(ms)
-    return to_ms(datetime(moment.year, moment.month, 1, tzinfo=timezone.utc))
+    return to_ms(datetime(moment.year, moment.month, 1, tzinfo=UTC))
 
 
 def initial_sync_ms(anchor: int) -> int:

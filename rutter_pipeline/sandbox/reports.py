@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rutter_pipeline.rutter.timeutil import from_ms, iso_to_ms, ms_to_iso, to_ms
@@ -29,7 +29,7 @@ def _month_starts(start_ms: int, end_ms: int) -> list[int]:
     year, month = moment.year, moment.month
     starts = []
     while True:
-        first = to_ms(datetime(year, month, 1, tzinfo=timezone.utc))
+        first = to_ms(datetime(year, month, 1, tzinfo=UTC))
         if first > end_ms:
             return starts
         starts.append(first)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -89,11 +90,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
         """Quiet: request lines would flood test output (and URLs carry access tokens)."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         """Serve a GET."""
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         """Serve a POST (admin API only)."""
         self._dispatch("POST")
 
@@ -119,7 +120,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer(self, method: str, path: str, query: dict[str, str]) -> tuple[Any, Fault | None]:
         if not path.startswith(PREFIX + "/"):
-            raise ApiError(404, "INVALID_REQUEST", "ENDPOINT_NOT_FOUND", f"no endpoint {path}; paths start with {PREFIX}")
+            raise ApiError(
+                404, "INVALID_REQUEST", "ENDPOINT_NOT_FOUND", f"no endpoint {path}; paths start with {PREFIX}"
+            )
         if method != "GET":
             raise ApiError(405, "INVALID_REQUEST", "METHOD_NOT_ALLOWED", "the sandbox serves reads only")
         service = self.service
@@ -161,10 +164,8 @@ class Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the socket without (the rest of) a response."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
@@ -59,7 +59,7 @@ def backfill(
     summary = SyncSummary(connection_id=connection.id, endpoint=endpoint.name, mode="backfill")
     if not serves(connection, endpoint):
         return summary.not_applicable(f"{connection.platform} does not serve {endpoint.path}")
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     _hold_incremental_watermark(client, engine, connection, endpoint, started, freshness)
     try:
         with counting_retries(client, summary):

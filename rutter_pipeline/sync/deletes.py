@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -72,7 +73,9 @@ def apply_deletes(
     return summary.finish()
 
 
-def _sort_events(events: list[dict]):
+def _sort_events(
+    events: list[dict],
+) -> tuple[dict[Endpoint, list[tuple[str, datetime]]], list[tuple[object, str]], int | None]:
     """Group events by the endpoint they delete from; set aside the ones that cannot be applied."""
     deletions: dict[Endpoint, list[tuple[str, datetime]]] = defaultdict(list)
     rejects: list[tuple[object, str]] = []
@@ -88,7 +91,7 @@ def _sort_events(events: list[dict]):
     return deletions, rejects, high
 
 
-def _read_event(event: object):
+def _read_event(event: object) -> tuple[str, Any, Any, Any]:
     """(reason, endpoint, object id, deleted at); reason is empty when the event can be applied."""
     if not isinstance(event, dict):
         return "event is not a JSON object", None, None, None

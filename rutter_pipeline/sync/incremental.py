@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.engine import Engine
@@ -128,7 +129,7 @@ def _pull_by_last_synced_at(ctx: PullContext) -> None:
 
 
 def _pull_by_updated_at(ctx: PullContext) -> None:
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     connection = ctx.connection
     details = ctx.client.optional_connection_details(connection.access_token, connection_id=connection.id)
     sync_started = details.last_sync_started_at if details else None
@@ -143,7 +144,7 @@ def _pull_by_updated_at(ctx: PullContext) -> None:
 
 
 def _pull_snapshot(ctx: PullContext) -> None:
-    started_ms = to_ms(datetime.now(timezone.utc))
+    started_ms = to_ms(datetime.now(UTC))
     pages: Iterable[Page]
     if ctx.endpoint.kind is Kind.REPORT:
         # Last month's statements still change while its books are being closed.
@@ -178,7 +179,7 @@ def _ascending(stamps: list[int], *, after: int | None) -> bool:
     """Whether stamps continue an ascending sequence whose last element was `after`."""
     if after is not None and stamps and stamps[0] < after:
         return False
-    return all(a <= b for a, b in zip(stamps, stamps[1:]))
+    return all(a <= b for a, b in itertools.pairwise(stamps))
 
 
 def _stamp_ms(obj: dict) -> int | None:

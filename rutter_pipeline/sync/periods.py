@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rutter_pipeline.rutter.timeutil import to_ms
 from rutter_pipeline.rutter.windows import Window
@@ -10,7 +10,7 @@ from rutter_pipeline.rutter.windows import Window
 
 def month_start(year: int, month: int) -> datetime:
     """Midnight UTC on the first day of a month."""
-    return datetime(year, month, 1, tzinfo=timezone.utc)
+    return datetime(year, month, 1, tzinfo=UTC)
 
 
 def next_month(moment: datetime) -> datetime:
@@ -26,7 +26,7 @@ def month_period(moment: datetime) -> tuple[int, int]:
 
 def recent_periods(now: datetime | None = None) -> list[tuple[int, int]]:
     """The previous and the current calendar month: the statements that can still change."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     current = month_start(now.year, now.month)
     previous = month_start(now.year - (1 if now.month == 1 else 0), 12 if now.month == 1 else now.month - 1)
     return [month_period(previous), month_period(current)]
@@ -44,7 +44,7 @@ def window_for_month(month: datetime, *, is_first: bool, is_last: bool) -> Windo
 
 def month_windows(first_month: datetime, *, now: datetime | None = None) -> list[Window]:
     """Windows for every month from `first_month` up to and including the current one."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     months = []
     cursor = month_start(first_month.year, first_month.month)
     while cursor <= now:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -30,7 +30,7 @@ def record_connections(
         statuses: their `/connections/status`, by connection id, where known.
         source: where they were listed: `sandbox` (the built-in sandbox) or the Rutter API URL.
     """
-    now = stored_time(conn, datetime.now(timezone.utc))
+    now = stored_time(conn, datetime.now(UTC))
     for connection in seen:
         status = (statuses or {}).get(connection.id)
         values = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -67,7 +67,7 @@ def mark_deleted(
         How many rows were marked or tombstoned.
     """
     table = raw_table(endpoint)
-    synced_at = stored_time(conn, datetime.now(timezone.utc))
+    synced_at = stored_time(conn, datetime.now(UTC))
     changed = 0
     for object_id, when in deletions:
         if not isinstance(object_id, str) or not object_id:

@@ -8,7 +8,7 @@ table of a batch is called.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ def schema_of(conn: sa.Connection | sa.Engine) -> str | None:
 def naive_utc(value: Any) -> Any:
     """An aware datetime as naive UTC (MySQL DATETIME has no time zone); anything else unchanged."""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -40,7 +40,7 @@ def stored_time(conn: sa.Connection, moment: datetime) -> datetime:
 
     A naive `moment` is taken as UTC. MySQL sessions run in UTC (`warehouse_engine`), so naive UTC is right there.
     """
-    utc = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     return naive_utc(utc) if is_mysql(conn) else utc
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -118,7 +118,7 @@ def load_batch(conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, o
         outcome = prepare(endpoint, item)
         (prepared if isinstance(outcome, Prepared) else rejects).append(outcome)
     rows = _newest_per_id(prepared)
-    synced_at = datetime.now(timezone.utc)
+    synced_at = datetime.now(UTC)
     inserted = updated = 0
     refused: list[Rejected] = []
     if rows:

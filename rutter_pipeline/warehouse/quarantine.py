@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.rutter.jsonbody_items import UndecodableItem
-from rutter_pipeline.warehouse.rows import Rejected
 from rutter_pipeline.warehouse.dialect import stored_time
+from rutter_pipeline.warehouse.rows import Rejected
 from rutter_pipeline.warehouse.tables import quarantine
 
 #: Longest reason stored; database error texts can quote a whole row.
@@ -101,7 +101,7 @@ def quarantine_rows(
         return 0
     endpoint_name = endpoint if isinstance(endpoint, str) else endpoint.name
     records = [_as_rejected(reject) for reject in rejects]
-    now = stored_time(conn, datetime.now(timezone.utc))
+    now = stored_time(conn, datetime.now(UTC))
     conn.execute(
         quarantine.insert(),
         [

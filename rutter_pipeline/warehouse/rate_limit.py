@@ -106,11 +106,11 @@ class PostgresRateLimiter:
         """Grant now and return 0, or return how long to wait before trying again."""
         mine = grants.c.bucket == self.bucket
         with self.engine.begin() as conn:
-            paused_until = conn.execute(
+            paused_until: float = conn.execute(
                 sa.select(buckets.c.paused_until).where(buckets.c.bucket == self.bucket).with_for_update()
             ).scalar_one()
             # Read the clock only once the bucket is ours, so grants are stamped in the order they were made.
-            now = conn.execute(_DATABASE_NOW).scalar_one()
+            now: float = conn.execute(_DATABASE_NOW).scalar_one()
             conn.execute(sa.delete(grants).where(mine, grants.c.granted_at <= now - self._hold_s))
             if paused_until > now:
                 return paused_until - now
@@ -124,7 +124,7 @@ class PostgresRateLimiter:
 
     def backoff(self, seconds: float) -> None:
         """Make every process sharing this bucket wait `seconds` from now."""
-        pause = sa.bindparam("pause", max(seconds, 0.0), sa.Double())
+        pause: sa.BindParameter[float] = sa.bindparam("pause", max(seconds, 0.0), sa.Double())
         until = sa.func.extract("epoch", sa.func.clock_timestamp()) + pause
         with self.engine.begin() as conn:
             conn.execute(

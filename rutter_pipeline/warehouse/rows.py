@@ -76,8 +76,8 @@ def _plan(endpoint: Endpoint) -> _Plan:
     name = endpoint.name
     plan = _PLANS.get(name)
     if plan is None:
-        names = ("id", "platform_id", "created_at", "updated_at")
-        types = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
+        names: tuple[str, ...] = ("id", "platform_id", "created_at", "updated_at")
+        types: tuple[ColumnType, ...] = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
         if endpoint.has_last_synced_at:
             names += ("last_synced_at",)
             types += (ColumnType.TIMESTAMP,)
@@ -162,9 +162,7 @@ def _numeric(value: Any) -> Decimal:
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not an integer: {value!r}")
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-        number = int(value)
-    elif isinstance(value, float) and value.is_integer():
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()) or (isinstance(value, float) and value.is_integer()):
         number = int(value)
     else:
         raise ValueError(f"not an integer: {value!r}")

@@ -7,7 +7,7 @@ same transaction as the data it covers, so a rollback loses both and nothing is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,7 +65,7 @@ def write_watermark(
     """
     if watermark_ms is not None and (isinstance(watermark_ms, bool) or not isinstance(watermark_ms, int)):
         raise TypeError(f"watermark_ms must be an int of Unix milliseconds, got {watermark_ms!r}")
-    now = stored_time(conn, datetime.now(timezone.utc))
+    now = stored_time(conn, datetime.now(UTC))
     values = {
         "connection_id": connection_id,
         "stream": stream,
@@ -114,7 +114,7 @@ def read_state(conn: sa.Connection, *, connection_id: str | None = None) -> list
             connection_id=row.connection_id,
             stream=row.stream,
             watermark_ms=None if row.watermark_ms is None else int(row.watermark_ms),
-            updated_at=row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=timezone.utc),
+            updated_at=row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC),
             details=row.details,
         )
         for row in rows

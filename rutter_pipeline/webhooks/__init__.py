@@ -1,1 +1,4 @@
-"""Receive Rutter webhooks: record every event, apply commerce deletions, queue the rest for Dagster. No Dagster here."""
+"""Receive Rutter webhooks: record every event, apply commerce deletions, queue the rest for Dagster.
+
+No Dagster here.
+"""

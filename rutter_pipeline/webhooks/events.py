@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.webhooks import WebhookEvent
-from rutter_pipeline.warehouse.tables import webhook_events
 from rutter_pipeline.warehouse.dialect import stored_time
+from rutter_pipeline.warehouse.tables import webhook_events
 from rutter_pipeline.webhooks.inbox import QUEUED
 
 
@@ -87,7 +87,7 @@ def waiting(engine: Engine, kind: Kind, *, limit: int = 200) -> list[Waiting]:
     found = []
     with engine.connect() as db:
         for row in db.execute(grouped).all():
-            first_id = db.execute(
+            first_id: str = db.execute(
                 sa.select(table.c.event_id)
                 .where(pending, table.c.connection_id == row.connection_id, table.c.received_at == row.first)
                 .order_by(table.c.event_id)
@@ -109,7 +109,7 @@ def settle(engine: Engine, kind: Kind, *, connection_id: str, received_until: da
             .where(table.c.processed_at.is_(None), table.c.outcome == QUEUED, _codes_clause(kind),
                    table.c.connection_id == connection_id,
                    table.c.received_at <= stored_time(tx, _utc(received_until)))
-            .values(processed_at=stored_time(tx, datetime.now(timezone.utc)), outcome=outcome[:255])
+            .values(processed_at=stored_time(tx, datetime.now(UTC)), outcome=outcome[:255])
         ).rowcount
 
 
@@ -121,4 +121,4 @@ def settle_all(engine: Engine, kind: Kind, settled: Iterable[dict]) -> None:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

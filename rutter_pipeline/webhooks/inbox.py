@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -80,9 +80,9 @@ def apply_once(engine: Engine, event_id: str, apply: Callable[[sa.Connection, da
             return DUPLICATE
         received_at = claimed.received_at
         if received_at.tzinfo is None:
-            received_at = received_at.replace(tzinfo=timezone.utc)
+            received_at = received_at.replace(tzinfo=UTC)
         outcome = apply(tx, received_at)
-        processed_at = None if outcome == QUEUED else stored_time(tx, datetime.now(timezone.utc))
+        processed_at = None if outcome == QUEUED else stored_time(tx, datetime.now(UTC))
         tx.execute(
             sa.update(table).where(table.c.event_id == event_id).values(processed_at=processed_at, outcome=outcome)
         )

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -106,7 +106,7 @@ class WebhookReceiver:
             quarantine_body(self._engine, body, str(exc))
             return 400, {"error": str(exc)}
         identity = inbox.event_id(event, body)
-        inbox.record(self._engine, event, event_id=identity, received_at=datetime.now(timezone.utc))
+        inbox.record(self._engine, event, event_id=identity, received_at=datetime.now(UTC))
         outcome = inbox.apply_once(
             self._engine, identity, lambda tx, received_at: apply_event(tx, event, received_at=received_at)
         )
@@ -128,7 +128,7 @@ class WebhookReceiver:
                 try:
                     status, answer = await asyncio.get_running_loop().run_in_executor(
                         self._pool, self.handle, body, signature)
-                except Exception:  # noqa: BLE001 - Rutter retries a failed delivery; say so rather than drop it
+                except Exception:
                     log.exception("webhook could not be applied")
                     status, answer = 500, {"error": "could not be applied; retry"}
         data = json.dumps(answer).encode()

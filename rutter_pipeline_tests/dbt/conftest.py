@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,15 +20,15 @@ from rutter_pipeline.rutter.catalog import Family, Kind
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.platforms import family_of
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
-from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline.warehouse.connections import record_connections
 from rutter_pipeline.warehouse.deletions import mark_deleted
+from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline.warehouse.loader import load_batch
 from rutter_pipeline.warehouse.schema import upgrade
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
 
 #: The sandbox generates its data relative to this day; the marts are computed as of the same day.
-SANDBOX_NOW = datetime(2025, 6, 15, tzinfo=timezone.utc)
+SANDBOX_NOW = datetime(2025, 6, 15, tzinfo=UTC)
 AS_OF = SANDBOX_NOW.date()
 
 
@@ -94,7 +94,7 @@ def _delete_one_refunded_order(engine: sa.Engine, connection_id: str) -> str:
             "and status <> 'cancelled' order by id limit 1"
         ), {"c": connection_id}).scalar_one()
         mark_deleted(conn, endpoint=catalog.get("orders"), connection_id=connection_id,
-                     deletions=[(order_id, datetime.now(timezone.utc))])
+                     deletions=[(order_id, datetime.now(UTC))])
     return order_id
 
 

@@ -22,7 +22,7 @@ def _dbt_queries(engine: sa.Engine) -> list[str]:
         )).scalars())
 
 
-def _wait_for(predicate, timeout: float) -> bool:  # noqa: ANN001
+def _wait_for(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

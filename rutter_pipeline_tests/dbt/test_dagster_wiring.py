@@ -154,5 +154,5 @@ def test_dbt_env_from_url_reads_host_port_user_password_and_database() -> None:
 
 @pytest.mark.parametrize("url", ["mysql+pymysql://root@127.0.0.1:3306/rutter", "postgresql+psycopg2://u@h"])
 def test_dbt_env_from_url_rejects_what_dbt_cannot_use(url: str) -> None:
-    with pytest.raises(ValueError, match="PostgreSQL|no database"):
+    with pytest.raises(ValueError, match=r"PostgreSQL|no database"):
         dbt_defs.dbt_env_from_url(url)

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from rutter_pipeline.sandbox import Sandbox
+from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline.warehouse.schema import upgrade
 from rutter_pipeline_tests.dbt.conftest import AS_OF, SANDBOX_NOW, _load_lists, run_dbt
-from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
 
 INCREMENTAL = ["int_order_lines_unnested", "int_refunds_extracted", "fct_orders", "fct_order_lines", "fct_refunds"]
@@ -31,7 +31,7 @@ MARTS = {
 
 def _change_some_orders(engine: sa.Engine, connection_id: str) -> None:
     """What a sync and the webhooks do between two builds: updates, deletions and a new order."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with engine.begin() as conn:
         def ids(where: str, limit: int) -> list[str]:
             return list(conn.execute(sa.text(

@@ -107,7 +107,7 @@ def _bucket(days: int) -> str:
 
 @pytest.mark.parametrize(("table", "mart"), [("accounting_invoices", "ar_aging"), ("accounting_bills", "ap_aging")])
 def test_aging_matches_raw_documents(
-    built_warehouse: BuiltWarehouse, as_of, table: str, mart: str,  # noqa: ANN001
+    built_warehouse: BuiltWarehouse, as_of, table: str, mart: str,
 ) -> None:
     documents = _frame(
         built_warehouse,
@@ -155,7 +155,9 @@ def test_every_mart_has_rows(built_warehouse: BuiltWarehouse, mart: str) -> None
 
 def test_pnl_uses_statements_and_falls_back_to_journal_entries(built_warehouse: BuiltWarehouse) -> None:
     by_platform = {c["platform"]: c["id"] for c in built_warehouse.connections}
-    pnl = _frame(built_warehouse, "select connection_id, month, net_income, source from analytics.accounting_monthly_pnl")
+    pnl = _frame(
+        built_warehouse, "select connection_id, month, net_income, source from analytics.accounting_monthly_pnl"
+    )
     sources = pnl.groupby("connection_id").source.agg(set)
     assert sources[by_platform["QUICKBOOKS"]] >= {"income_statement"}
     # no statements were loaded for the connection that needs re-authentication: the ledger stands in
@@ -175,7 +177,7 @@ def test_pnl_uses_statements_and_falls_back_to_journal_entries(built_warehouse: 
 def test_dim_connections_has_one_row_per_connection_with_its_health(built_warehouse: BuiltWarehouse) -> None:
     rows = _frame(built_warehouse, "select connection_name, health, is_healthy, last_sync_completed_at "
                                    "from analytics.dim_connections")
-    health = dict(zip(rows.connection_name, rows.health))
+    health = dict(zip(rows.connection_name, rows.health, strict=True))
     assert len(rows) == len(built_warehouse.connections)
     assert health == {"Shopify store": "healthy", "QuickBooks company": "healthy", "Xero organisation": "healthy",
                       "Amazon seller": "not_ready", "NetSuite subsidiary": "needs_reauth"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -12,7 +12,7 @@ from rutter_pipeline.defs.partitions import FamilyGrids, connection_month_partit
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def _months_back(months: int):

@@ -113,7 +113,7 @@ def test_incremental_jobs_record_the_months_they_wrote(small_sandbox, grids, ins
 
     orders = stored_rows(warehouse, endpoints_for(Family.COMMERCE)[0], shop)
     assert orders[order["id"]]["note"] == "changed after the backfill"
-    invoices = stored_rows(warehouse, [e for e in endpoints_for(Family.ACCOUNTING) if e.name ==
-                                       "accounting_invoices"][0], books)
+    invoices = stored_rows(warehouse, next(e for e in endpoints_for(Family.ACCOUNTING) if e.name ==
+                                       "accounting_invoices"), books)
     assert invoice["id"] not in invoices
     assert set(invoices) == {i["id"] for i in small_sandbox.truth(books, "/accounting/invoices")}

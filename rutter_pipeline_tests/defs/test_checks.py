@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import sqlalchemy as sa
@@ -41,7 +41,7 @@ def test_checks_follow_the_state_of_the_tables(small_sandbox, grids, instance, r
         first = conn.execute(sa.select(orders).limit(1)).mappings().one()
         conn.execute(orders.insert().values({**first, "id": "copy-of-" + first["id"]}))
         conn.execute(quarantine.insert().values(endpoint="products", connection_id=shop, reason="bad number",
-                                                payload="{}", received_at=datetime.now(timezone.utc)))
+                                                payload="{}", received_at=datetime.now(UTC)))
         conn.execute(sa.text("UPDATE rutter._sync_state SET updated_at = now() - interval '7 hours' "
                              "WHERE stream = 'incremental:transactions'"))
     broken = evaluations(defs, instance)

@@ -49,7 +49,8 @@ def test_unhealthy_needs_reauth_and_disabled_connections_are_recorded_and_shown(
 
         with warehouse.engine.connect() as db:
             rows = {r.name: r for r in db.execute(sa.text(
-                "select name, is_healthy, needs_update, is_disabled, last_sync_completed_at from rutter._connections"))}
+                "select name, is_healthy, needs_update, is_disabled, last_sync_completed_at"
+                " from rutter._connections"))}
         assert (rows["Failing syncs"].is_healthy, rows["Failing syncs"].last_sync_completed_at is not None) == (False,
                                                                                                                True)
         assert (rows["Login expired"].is_healthy, rows["Login expired"].needs_update) == (False, True)

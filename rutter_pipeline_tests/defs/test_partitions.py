@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import itertools
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -19,7 +20,7 @@ from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.rutter.timeutil import iso_to_ms
 from rutter_pipeline.sync import SyncSummary
 
-NOW = datetime(2026, 3, 15, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
 GRIDS = connection_month_partitions(date(2025, 11, 1))
 GRID = GRIDS[Family.COMMERCE]
 
@@ -49,7 +50,7 @@ def test_months_run_from_history_start_to_the_current_month() -> None:
 def test_windows_are_adjacent_and_open_at_both_ends() -> None:
     windows = [resolve(partition_key("conn-1", m), partitions=GRID, now=NOW).window for m in month_keys(GRID, now=NOW)]
     assert windows[0].start_ms is None and windows[-1].end_ms is None
-    for before, after in zip(windows, windows[1:]):
+    for before, after in itertools.pairwise(windows):
         assert before.end_ms == after.start_ms
     assert windows[1].start_ms == iso_to_ms("2025-12-01T00:00:00Z")
     assert windows[1].end_ms == iso_to_ms("2026-01-01T00:00:00Z")
@@ -65,7 +66,7 @@ def test_string_keys_resolve_like_multi_partition_keys() -> None:
 
 
 def test_a_month_outside_the_grid_is_rejected() -> None:
-    with pytest.raises(ValueError, match="outside 2025-11..2026-03"):
+    with pytest.raises(ValueError, match=r"outside 2025-11\.\.2026-03"):
         resolve(partition_key("conn-1", "2025-10"), partitions=GRID, now=NOW)
 
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import sqlalchemy as sa
-
-from rutter_pipeline.defs.assets import family_assets
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG as RANGE_END
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG as RANGE_START
 
+from rutter_pipeline.defs.assets import family_assets
 from rutter_pipeline.defs.backfills import MissingMonth, month_range_requests, plan_backfills, retry_delay
 from rutter_pipeline.defs.incremental import incremental_jobs
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
+from rutter_pipeline.defs.resources import RutterResource
 from rutter_pipeline.defs.schedules import incremental_schedule
 from rutter_pipeline.defs.sensors import (
     ConnectionReport,
@@ -23,7 +23,6 @@ from rutter_pipeline.defs.sensors import (
     connection_sensor,
     partition_requests,
 )
-from rutter_pipeline.defs.resources import RutterResource
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
@@ -194,7 +193,7 @@ def test_schedules_request_incremental_runs_for_their_familys_usable_connections
     schedules = {family: incremental_schedule(family, job=job, cron="0 * * * *") for family, job in jobs.items()}
     repository = dg.Definitions(jobs=list(jobs.values()), schedules=list(schedules.values()),
                                 resources={"rutter": rutter, "warehouse": warehouse}).get_repository_def()
-    tick = datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
+    tick = datetime(2026, 1, 1, 10, tzinfo=UTC)
     requested = {}
     for family, schedule in schedules.items():
         with dg.build_schedule_context(instance=instance, resources={"rutter": rutter}, repository_def=repository,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,7 +31,7 @@ def test_connections_parse_and_hide_their_token():
     }
     first, second = parse_connections(body, **WHERE)
     assert first.family is Family.COMMERCE and second.family is None
-    assert first.created_at == datetime(2023, 1, 2, 2, 34, 56, tzinfo=timezone.utc)
+    assert first.created_at == datetime(2023, 1, 2, 2, 34, 56, tzinfo=UTC)
     assert second.name is None and second.created_at is None
     assert "tok-secret" not in repr(first)
 

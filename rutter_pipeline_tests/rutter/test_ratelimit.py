@@ -104,7 +104,8 @@ def test_postgres_limiter_creates_its_tables_and_enforces_the_window(postgres_ur
 #: The tables as earlier versions created them, by hand, in Dagster's storage database of existing instances.
 _EARLIER_TABLES = (
     "CREATE SCHEMA rutter",
-    "CREATE TABLE rutter.rate_limit_buckets (bucket text PRIMARY KEY, paused_until double precision NOT NULL DEFAULT 0)",
+    "CREATE TABLE rutter.rate_limit_buckets"
+    " (bucket text PRIMARY KEY, paused_until double precision NOT NULL DEFAULT 0)",
     "CREATE TABLE rutter.rate_limit_grants (bucket text NOT NULL, granted_at double precision NOT NULL)",
     "CREATE INDEX rate_limit_grants_bucket_time ON rutter.rate_limit_grants (bucket, granted_at)",
     "INSERT INTO rutter.rate_limit_buckets (bucket) VALUES ('t')",

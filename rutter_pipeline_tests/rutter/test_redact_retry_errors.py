@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
@@ -32,14 +32,14 @@ def test_full_jitter_stays_under_the_doubling_cap():
     rng = random.Random(1)
     for attempt, cap in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)]:
         delays = [policy.backoff_s(attempt, rng) for _ in range(200)]
-        assert 0 <= min(delays) and max(delays) <= cap
+        assert min(delays) >= 0 and max(delays) <= cap
         assert max(delays) > cap * 0.8, "the whole range is used, not a fixed delay"
 
 
 def test_server_hints():
     now = 1_700_000_000.0
     assert server_hint_s({"Retry-After": "7"}, now=lambda: now) == 7.0
-    date = format_datetime(datetime.fromtimestamp(now + 30, tz=timezone.utc), usegmt=True)
+    date = format_datetime(datetime.fromtimestamp(now + 30, tz=UTC), usegmt=True)
     assert server_hint_s({"Retry-After": date}, now=lambda: now) == pytest.approx(30.0)
     assert server_hint_s({"x-ratelimit-reset": str(int(now) + 4)}, now=lambda: now) == pytest.approx(4.0)
     assert server_hint_s({"X-RateLimit-Reset": str(int(now * 1000) + 2500)}, now=lambda: now) == pytest.approx(2.5)

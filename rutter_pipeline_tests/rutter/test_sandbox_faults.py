@@ -125,7 +125,7 @@ def test_threads_sharing_one_limiter_never_see_a_429():
         def pull(client) -> None:
             try:
                 assert len(_pull_ids(client, INVOICES, token)) == 400
-            except BaseException as exc:  # surfaced in the main thread below
+            except BaseException as exc:  # noqa: BLE001 - surfaced in the main thread below
                 failures.append(exc)
 
         threads = [threading.Thread(target=pull, args=(client,)) for client in clients]

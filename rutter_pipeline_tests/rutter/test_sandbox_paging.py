@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.timeutil import iso_to_ms, to_ms
@@ -54,14 +55,14 @@ def test_unchanged_objects_come_exactly_once_while_others_change_between_pages(s
 def _month_starts(first: datetime, last: datetime) -> list[int]:
     starts, year, month = [], first.year, first.month
     while (year, month) <= (last.year, last.month):
-        starts.append(to_ms(datetime(year, month, 1, tzinfo=timezone.utc)))
+        starts.append(to_ms(datetime(year, month, 1, tzinfo=UTC)))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return starts
 
 
 def _windows(bounds: list[int]) -> list[Window]:
     edges = [None, *sorted(set(bounds)), None]
-    return [Window(a, b) for a, b in zip(edges, edges[1:])]
+    return [Window(a, b) for a, b in itertools.pairwise(edges)]
 
 
 def _partition(client, endpoint, token, windows, field):
@@ -81,8 +82,8 @@ def test_monthly_order_windows_partition_the_orders_exactly(sandbox_session):
     conn, token = sb.connection_id("SHOPIFY"), sb.access_token("SHOPIFY")
     truth = {obj["id"]: obj for obj in sb.truth(conn, ORDERS.path)}
     created = sorted(iso_to_ms(obj["created_at"]) for obj in truth.values())
-    first_recent = datetime.fromtimestamp(created[len(created) // 50] / 1000, tz=timezone.utc)
-    windows = _windows(_month_starts(first_recent, datetime.now(timezone.utc)))
+    first_recent = datetime.fromtimestamp(created[len(created) // 50] / 1000, tz=UTC)
+    windows = _windows(_month_starts(first_recent, datetime.now(UTC)))
     placed = _partition(client, ORDERS, token, windows, "created_at")
     assert set(placed) == set(truth)
     assert all(len(hits) == 1 for hits in placed.values())

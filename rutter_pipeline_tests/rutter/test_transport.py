@@ -110,7 +110,7 @@ def test_error_code_wins_over_status_and_is_not_retried(replay_client, status, c
 def test_non_json_error_body_still_gives_a_clear_error(replay_client):
     script, client = replay_client
     script.add(*[Answer(status=502, body=b"<html>Bad gateway</html>")] * 4)
-    with pytest.raises(errors.ServerError, match="non-JSON error body.*Bad gateway") as caught:
+    with pytest.raises(errors.ServerError, match=r"non-JSON error body.*Bad gateway") as caught:
         _pull(client)
     assert len(script.seen) == 4, "max_attempts bounds the retries"
     assert "gave up after 4 attempts" in "".join(caught.value.__notes__)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 import requests
@@ -86,10 +86,10 @@ def test_deletion_events_use_the_catalog_resource_names(sandbox: Sandbox, rutter
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[bytes, str]] = []
+    received: ClassVar[list[tuple[bytes, str]]] = []
     failures_left = 0
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if _Receiver.failures_left > 0:
             _Receiver.failures_left -= 1

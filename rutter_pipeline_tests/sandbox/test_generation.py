@@ -3,7 +3,7 @@ looked up although they are not stored."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,7 @@ import requests
 from rutter_pipeline.sandbox import Sandbox
 from rutter_pipeline.sandbox.ids import IdSpace, stable_uuid
 
-NOW = datetime(2024, 6, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 
 
 def _cents(value: object) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import requests
 
 from rutter_pipeline.rutter.timeutil import iso_to_ms
@@ -76,7 +78,7 @@ def test_created_at_windows_partition_orders_also_after_updates(
     stamps = sorted(iso_to_ms(o["created_at"]) for o in orders)
     edges = [stamps[0], stamps[len(stamps) // 3], stamps[2 * len(stamps) // 3], stamps[-1] + 1]
     seen: list[str] = []
-    for start, end in zip(edges, edges[1:]):
+    for start, end in itertools.pairwise(edges):
         window = _pages(rutter_http, f"{sandbox.base_url}/orders", "orders", {
             "access_token": token, "limit": 200, "created_at_min": start, "created_at_max": end - 1})
         assert all(start <= iso_to_ms(o["created_at"]) < end for o in window)

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import get
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from rutter_pipeline.sync import backfill, incremental
-from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.warehouse.tables import raw_table
 from rutter_pipeline_tests.sync.truth import assert_matches_truth
 

@@ -9,7 +9,7 @@ is read from Rutter once, and loading every month inserts each object once.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,9 +22,9 @@ from rutter_pipeline.sync.periods import month_windows
 
 PAGE = 25
 ENDPOINTS = [catalog.get(name) for name in ("accounting_invoices", "accounting_items", "accounting_accounts")]
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 #: Four months back: the first window takes everything older (most of the sandbox's 26 months) and the nulls.
-FIRST_MONTH = datetime(NOW.year - (NOW.month <= 4), (NOW.month - 5) % 12 + 1, 1, tzinfo=timezone.utc)
+FIRST_MONTH = datetime(NOW.year - (NOW.month <= 4), (NOW.month - 5) % 12 + 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(params=[("first", "bunched"), ("last", "bunched"), ("first", "spread"), ("last", "spread")],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rutter_pipeline.rutter.catalog import ENDPOINTS, Kind, endpoints_for
 from rutter_pipeline.rutter.connections import Connection
@@ -40,9 +40,9 @@ def pull_all(client, engine, connection: Connection) -> list:
 
 
 def three_months_back() -> datetime:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     month = now.month - 3
-    return datetime(now.year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=timezone.utc)
+    return datetime(now.year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=UTC)
 
 
 def test_backfill_changes_deletes_and_increments_converge_to_truth(sandbox, client, engine):

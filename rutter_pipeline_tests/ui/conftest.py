@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
@@ -36,7 +36,7 @@ SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if o
 
 def months_back(count: int) -> str:
     """`YYYY-MM` of the month `count` months before the current one."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     index = now.year * 12 + now.month - 1 - count
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
@@ -72,7 +72,7 @@ class DevServer:
         else:
             self.graphql("mutation ($id: String!) { stopSensor(id: $id) { __typename } }", id=sensor["id"])
 
-    def warehouse(self):  # noqa: ANN201 - a psycopg2 connection
+    def warehouse(self):
         """A connection to the embedded PostgreSQL's `rutter` database, over its Unix socket."""
         lines = (self.data_dir / "pgdata" / "postmaster.pid").read_text().splitlines()
         return psycopg2.connect(host=lines[4], port=int(lines[3]), user="postgres", dbname="rutter")

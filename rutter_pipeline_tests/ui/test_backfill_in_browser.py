@@ -7,6 +7,7 @@ warehouse that their rows arrived.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -55,10 +56,8 @@ def _connection(dev_server: DevServer, platform: str) -> str:
 def _open(page, dev_server: DevServer, path: str) -> None:
     page.goto(f"{dev_server.url}{path}")
     skip = page.get_by_role("button", name="Skip")  # Dagster's newsletter prompt on first visit
-    try:
+    with contextlib.suppress(Exception):  # shown once per browser profile
         skip.click(timeout=5_000)
-    except Exception:  # noqa: BLE001 - shown once per browser profile
-        pass
 
 
 def _choose_partitions(page, dev_server: DevServer, *, connection_id: str, months: list[str], name: str) -> str:

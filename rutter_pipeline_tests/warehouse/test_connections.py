@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -12,7 +12,7 @@ from rutter_pipeline.warehouse.connections import record_connections
 from rutter_pipeline.warehouse.tables import connections
 
 SHOP = Connection(id="c-shop", access_token="tok-secret-1", platform="SHOPIFY", status="active", name="Shop",
-                  created_at=datetime(2024, 1, 2, tzinfo=timezone.utc), updated_at=None)
+                  created_at=datetime(2024, 1, 2, tzinfo=UTC), updated_at=None)
 
 
 def status(*, ready: bool) -> ConnectionStatus:

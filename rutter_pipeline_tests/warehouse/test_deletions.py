@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -12,14 +12,14 @@ from rutter_pipeline.warehouse import count_rows, load_batch, mark_deleted
 from rutter_pipeline_tests.warehouse.conftest import stored
 
 INVOICES = get("accounting_invoices")
-DELETED_AT = datetime(2024, 3, 1, tzinfo=timezone.utc)
+DELETED_AT = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 def invoice(object_id: str, synced: str, status: str = "OPEN") -> dict:
     return {"id": object_id, "last_synced_at": synced, "status": status}
 
 
-def load(engine: sa.Engine, objects: list[dict]):  # noqa: ANN201
+def load(engine: sa.Engine, objects: list[dict]):
     with engine.begin() as conn:
         return load_batch(conn, endpoint=INVOICES, connection_id="conn_1", objects=objects)
 
@@ -30,7 +30,7 @@ def delete(engine: sa.Engine, deletions: list[tuple[str, datetime]]) -> int:
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=timezone.utc)
+    return None if value is None else value.replace(tzinfo=UTC)
 
 
 def test_existing_rows_are_marked_only_when_not_newer_than_the_deletion(engine: sa.Engine) -> None:

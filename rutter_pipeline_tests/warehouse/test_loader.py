@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ def order(object_id: str, updated: str, **fields: object) -> dict:
     return {"id": object_id, "created_at": "2024-01-01T00:00:00.000Z", "updated_at": updated, **fields}
 
 
-def load(engine: sa.Engine, endpoint, objects: list) -> LoadResult:  # noqa: ANN001
+def load(engine: sa.Engine, endpoint, objects: list) -> LoadResult:
     with engine.begin() as conn:
         return load_batch(conn, endpoint=endpoint, connection_id="conn_1", objects=objects)
 
@@ -40,7 +40,7 @@ def test_insert_update_unchanged_and_stale_are_counted(engine: sa.Engine) -> Non
     rows = stored(engine, ORDERS)
     assert rows["o1"]["status"] == "closed"
     assert rows["o3"]["status"] == "open"
-    assert rows["o2"]["updated_at"].replace(tzinfo=timezone.utc) == datetime(2024, 3, 1, tzinfo=timezone.utc)
+    assert rows["o2"]["updated_at"].replace(tzinfo=UTC) == datetime(2024, 3, 1, tzinfo=UTC)
     assert rows["o0"]["connection_id"] == "conn_1"
 
 
@@ -62,7 +62,7 @@ def test_the_object_lands_exactly_as_received_with_typed_columns(engine: sa.Engi
     assert row["total_tax"] == Decimal("1.25")
     assert row["order_number"] == "1001"
     assert row["cancelled_at"] is None and row["_deleted_at"] is None
-    assert row["updated_at"].replace(tzinfo=timezone.utc) == datetime(2024, 2, 1, 10, 20, 30, 456000, timezone.utc)
+    assert row["updated_at"].replace(tzinfo=UTC) == datetime(2024, 2, 1, 10, 20, 30, 456000, UTC)
 
 
 def test_duplicates_inside_a_batch_keep_the_newest(engine: sa.Engine) -> None:
@@ -101,14 +101,15 @@ def test_two_concurrent_writers_end_with_the_newest_version(engine: sa.Engine) -
         start = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def write(label: str) -> None:
+        def write(version: str, label: str, start: threading.Barrier, errors: list[BaseException]) -> None:
             try:
                 start.wait()
-                load(engine, ORDERS, [order(i, versions[label], status=label) for i in ids])
+                load(engine, ORDERS, [order(i, version, status=label) for i in ids])
             except BaseException as error:  # noqa: BLE001 - reported by the assertion below
                 errors.append(error)
 
-        threads = [threading.Thread(target=write, args=(label,)) for label in ("new", "old")]
+        threads = [threading.Thread(target=write, args=(versions[label], label, start, errors))
+                   for label in ("new", "old")]
         for thread in threads:
             thread.start()
         for thread in threads:

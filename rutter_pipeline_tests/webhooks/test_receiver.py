@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.rutter.client import RutterClient
-from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.rutter.webhooks import SIGNATURE_HEADER, sign
+from rutter_pipeline.rutter.windows import Window
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 from rutter_pipeline.sync import backfill
 from rutter_pipeline.warehouse.tables import raw_table, webhook_events

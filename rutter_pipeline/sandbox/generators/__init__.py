@@ -9,10 +9,10 @@ from typing import Any
 
 import orjson
 
-from rutter_pipeline.sandbox.isotime import iso_ms
 from rutter_pipeline.sandbox.generators import accounting, commerce, orders
 from rutter_pipeline.sandbox.generators.schema import Context, compile_object
 from rutter_pipeline.sandbox.ids import IdSpace, stable_int, stable_uuid
+from rutter_pipeline.sandbox.isotime import iso_ms
 from rutter_pipeline.sandbox.model import SandboxConnection
 from rutter_pipeline.sandbox.spec import endpoint_specs
 from rutter_pipeline.sandbox.store import NULL_MS, Row

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rutter_pipeline.sandbox.isotime import iso_ms
 from rutter_pipeline.sandbox import text
 from rutter_pipeline.sandbox.generators.schema import Context
 from rutter_pipeline.sandbox.ids import stable_int
+from rutter_pipeline.sandbox.isotime import iso_ms
 
 if TYPE_CHECKING:
     from rutter_pipeline.sandbox.generators import Links

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rutter_pipeline.sandbox.isotime import iso_ms
 from rutter_pipeline.sandbox import text
 from rutter_pipeline.sandbox.ids import stable_uuid
+from rutter_pipeline.sandbox.isotime import iso_ms
 from rutter_pipeline.sandbox.spec import shared_enum
 
 _DAY_MS = 86_400_000
