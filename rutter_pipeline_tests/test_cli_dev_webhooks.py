@@ -22,11 +22,11 @@ READY = "Receiving Rutter webhooks at "
 
 
 @contextmanager
-def dev(env: dict[str, str], webhooks_port: int) -> Iterator[list[str]]:
+def dev(env: dict[str, str], webhooks_port: int, *options: str) -> Iterator[list[str]]:
     """`rutter-pipeline dev` until the receiver is up; yields the lines it printed before then."""
     process = subprocess.Popen(
         [sys.executable, "-m", "rutter_pipeline.cli", "dev", "--port", str(free_port()),
-         "--webhooks-port", str(webhooks_port)],
+         "--webhooks-port", str(webhooks_port), *options],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         lines = []
@@ -73,8 +73,10 @@ def post(url: str, body: bytes, secret: str) -> int:
 
 def test_dev_receives_the_built_in_sandboxs_webhooks(tmp_path, postgres_url, dagster_storage_url) -> None:
     port = free_port()
-    with dev(base_env(tmp_path, postgres_url, dagster_storage_url), port) as lines:
-        sandbox_url = lines[0].rsplit(" ", 1)[-1].removesuffix("/versioned")
+    # A real WAREHOUSE_URL: the sandbox runs only when chosen.
+    with dev(base_env(tmp_path, postgres_url, dagster_storage_url), port, "--sandbox") as lines:
+        sandbox_url = next(line for line in lines if line.startswith("The built-in sandbox serves ")).rsplit(
+            " ", 1)[-1].removesuffix("/versioned")
         assert lines[-1] == f"{READY}http://127.0.0.1:{port}/"
         admin = f"{sandbox_url}/_sandbox"
         amazon = next(c["id"] for c in requests.get(f"{admin}/connections", timeout=30).json()["connections"]

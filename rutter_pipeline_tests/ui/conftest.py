@@ -84,7 +84,7 @@ REPOSITORY = """
     schedules { id name scheduleState { status } }
     sensors { id name sensorState { status ticks(limit: 1) { status } } } } } } }
 """
-SENSORS = ("rutter_connections", "refresh_marts_sensor")
+SENSORS = ("rutter_connections", "refresh_marts_sensor", "rutter_webhook_readiness", "rutter_webhook_changes")
 
 
 def _free_port() -> int:

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.rutter.catalog import Family, endpoints_for
-from rutter_pipeline_tests.ui.conftest import DevServer, months_back, shot
+from rutter_pipeline_tests.ui.conftest import SENSORS, DevServer, months_back, shot
 
 RUNS_OF_BACKFILL = """
 query ($id: String!) {
@@ -164,7 +164,7 @@ query ($name: String!) {
 
 def test_automation_runs_and_a_schedule_tick_started_by_hand(page, dev_server: DevServer) -> None:
     """The sensors (stopped by the fixture) are started again; then one schedule tick is launched by hand."""
-    for name in ("rutter_connections", "refresh_marts_sensor"):
+    for name in SENSORS:
         dev_server.set_sensor(name, running=True)
     _open(page, dev_server, "/automation")
     for name in ("commerce_incremental_sync_schedule", "accounting_incremental_sync_schedule", "rutter_connections"):
@@ -175,7 +175,7 @@ def test_automation_runs_and_a_schedule_tick_started_by_hand(page, dev_server: D
     states = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
     states |= {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
     assert states == dict.fromkeys(("commerce_incremental_sync_schedule", "accounting_incremental_sync_schedule",
-                                    "rutter_connections", "refresh_marts_sensor"), "RUNNING")
+                                    *SENSORS), "RUNNING")
 
     # The schedule's page: Preview tick result → Continue → Launch all & commit tick result.
     schedule = "commerce_incremental_sync_schedule"
