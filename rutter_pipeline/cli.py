@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from rutter_pipeline.settings import Settings, SettingsError, shown_url
+from rutter_pipeline.settings import Settings, SettingsError, process_settings, shown_url
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rutter_pipeline.defs.runtime import UnreachableDatabase
 
     try:
-        settings = Settings.from_env(os.environ, sandbox=getattr(args, "sandbox", False))
+        settings = process_settings(sandbox=getattr(args, "sandbox", False))
         if settings.uses_sandbox and args.command in ("dev", "sync", "repull", "backfill"):
             where = shown_url(settings.warehouse_url) if settings.warehouse_url else "the embedded PostgreSQL"
             print(f"Using the built-in Rutter sandbox ({settings.sandbox_reason}): its invented companies are "
@@ -255,20 +255,19 @@ def _sync(settings: Settings) -> int:
     from rutter_pipeline.defs import build_definitions
     from rutter_pipeline.defs.headless import sync_everything
     from rutter_pipeline.defs.report import print_progress, print_report
-    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared
-    from rutter_pipeline.rutter.client import RutterClient
+    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
     from rutter_pipeline.rutter.errors import RutterError
 
     # dagster-dbt narrates every dbt command at INFO; the run's event log keeps it, the terminal needs less.
     logging.getLogger("dagster.builtin").setLevel(logging.WARNING)
     with prepared(settings) as runtime:
         try:
-            with one_sync_at_a_time(os.environ["RUTTER_DAGSTER_STORAGE_URL"]):
+            with one_sync_at_a_time(runtime.settings.dagster_storage_url):
                 _prepare_dbt()
                 defs = build_definitions(runtime.settings)
                 engine = _warehouse(runtime.settings)
                 try:
-                    with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
+                    with dg.DagsterInstance.get() as instance, rutter_client(runtime.settings) as client:
                         report = sync_everything(
                             defs=defs, instance=instance, client=client, engine=engine,
                             workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
@@ -301,15 +300,14 @@ def _repull(settings: Settings, *, connection_id: str, month: str) -> int:
     from rutter_pipeline.defs.headless import backfill_month
     from rutter_pipeline.defs.partitions import families_of, month_keys
     from rutter_pipeline.defs.report import print_progress
-    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared
-    from rutter_pipeline.rutter.client import RutterClient
+    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
 
     with prepared(settings) as runtime:
         defs = build_definitions(runtime.settings)
         engine = _warehouse(runtime.settings)
         try:
-            with one_sync_at_a_time(os.environ["RUTTER_DAGSTER_STORAGE_URL"]), \
-                    dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
+            with one_sync_at_a_time(runtime.settings.dagster_storage_url), \
+                    dg.DagsterInstance.get() as instance, rutter_client(runtime.settings) as client:
                 connection = next((c for c in client.list_connections() if c.id == connection_id), None)
                 if connection is None:
                     print(f"rutter-pipeline: Rutter lists no connection {connection_id!r}", file=sys.stderr)
@@ -355,8 +353,7 @@ def _reload_quarantine(settings: Settings, *, connection_id: str | None) -> int:
 def _backfill(settings: Settings, args: argparse.Namespace) -> int:
     from rutter_pipeline.defs import build_definitions
     from rutter_pipeline.defs.chosen_backfill import BackfillError, grid_months, plan, run_backfill
-    from rutter_pipeline.defs.runtime import prepared
-    from rutter_pipeline.rutter.client import RutterClient
+    from rutter_pipeline.defs.runtime import prepared, rutter_client
     from rutter_pipeline.rutter.errors import RutterError
 
     import dagster as dg
@@ -365,7 +362,7 @@ def _backfill(settings: Settings, args: argparse.Namespace) -> int:
         _prepare_dbt()
         defs = build_definitions(runtime.settings)
         try:
-            with RutterClient.from_env(os.environ) as client:
+            with rutter_client(runtime.settings) as client:
                 connections = client.list_connections()
             chosen = plan(connections=connections, connection_id=args.connection, first=args.first, last=args.last,
                           assets=args.assets, grid_months=grid_months(defs))

@@ -1,12 +1,14 @@
 """Every environment variable rutter-pipeline reads, validated in one place.
 
-`Settings.from_env(os.environ)` is the only code that looks at the environment; everything else receives a
-`Settings` (or, inside Dagster, resources configured with `dg.EnvVar`). A missing or malformed variable raises
+This module is the only code that touches the environment: `process_settings()` reads it, `export()` writes
+what Dagster's subprocesses and dbt read (the process boundary). Everything else receives a `Settings` (or,
+inside Dagster, resources configured with `dg.EnvVar`). A missing or malformed variable raises
 `SettingsError` whose message names the variable and says what is expected, without echoing secrets.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -307,3 +309,38 @@ def _rate_limit(env: Mapping[str, str]) -> tuple[int, float]:
     if match is None or int(match[1]) < 1 or float(match[2]) <= 0:
         raise SettingsError(f"RUTTER_RATE_LIMIT must be '<requests>/<seconds>' such as '500/10', got {value!r}")
     return int(match[1]), float(match[2])
+
+
+def process_settings(*, sandbox: bool = False) -> Settings:
+    """The settings of this process, read from its environment.
+
+    Args:
+        sandbox: the built-in sandbox was chosen on the command line (`--sandbox`).
+
+    Raises:
+        SettingsError: naming the first variable that is malformed.
+    """
+    return Settings.from_env(os.environ, sandbox=sandbox)
+
+
+def export(variables: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Set (or, for None, remove) environment variables of this process, which the processes it starts inherit.
+
+    This is how `dagster.yaml`, the resources' `dg.EnvVar`s, Dagster's run and code-server processes and dbt's
+    `profiles.yml` receive the prepared values.
+
+    Returns:
+        The previous values, so that `export(previous)` restores them.
+    """
+    previous = {name: os.environ.get(name) for name in variables}
+    for name, value in variables.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    return previous
+
+
+def dbt_variable(name: str, default: str = "") -> str:
+    """A variable dbt reads as well (`RUTTER_DBT_SCHEMA`, `PGOPTIONS`), as this process sees it."""
+    return os.environ.get(name) or default

@@ -13,8 +13,7 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from rutter_pipeline.defs.jobs import PULL_TAG
 from rutter_pipeline.defs.resources import WarehouseResource
 from rutter_pipeline.rutter import catalog
+from rutter_pipeline.settings import dbt_variable, export
 
 #: The dbt project, kept beside the package in the repository.
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_models"
@@ -133,8 +133,11 @@ def _run_dbt_parse(target: Path) -> None:
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target), "--log-path", str(target),
     ]
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    previous = export({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    finally:
+        export(previous)
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed in {DBT_PROJECT_DIR}:\n{result.stdout}{result.stderr}")
     # dbt leaves an unchanged manifest untouched; the timestamp records that it was checked.
@@ -166,24 +169,9 @@ def _layer(dbt_resource_props: Mapping[str, Any]) -> str | None:
     return fqn[1] if dbt_resource_props["resource_type"] == "model" and len(fqn) > 2 else None
 
 
-@contextmanager
-def _dbt_environment(env: Mapping[str, str]) -> Iterator[None]:
-    """Expose the profile's variables to the dbt subprocess only while it is started."""
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def marts_schema() -> str:
     """The schema the marts are built in (`RUTTER_DBT_SCHEMA`, as `profiles.yml` reads it)."""
-    return os.environ.get("RUTTER_DBT_SCHEMA", "analytics")
+    return dbt_variable("RUTTER_DBT_SCHEMA", "analytics")
 
 
 def sources_state(engine: sa.Engine, *, today: date | None = None) -> str:
@@ -229,7 +217,7 @@ def record_built_from(engine: sa.Engine, state: str) -> None:
 def dbt_env(url: sa.URL | str) -> dict[str, str]:
     """The environment of a dbt build against the warehouse at `url`: the profile's variables and the
     connection options that stop the server's queries when dbt dies (`DBT_PGOPTIONS`)."""
-    options = " ".join(filter(None, [os.environ.get("PGOPTIONS"), DBT_PGOPTIONS]))
+    options = " ".join(filter(None, [dbt_variable("PGOPTIONS"), DBT_PGOPTIONS]))
     return {**dbt_env_from_url(url), "PGOPTIONS": options}
 
 
@@ -250,8 +238,12 @@ def underwriting_marts(context, dbt: DbtCliResource, warehouse: WarehouseResourc
     if state == last_built_from(engine):
         context.log.info("The raw tables have not changed since the marts were last built; nothing to build.")
         return
-    with _dbt_environment(dbt_env(engine.url)):
+    # dbt reads its profile's variables from the environment it inherits when it is started.
+    previous = export(dbt_env(engine.url))
+    try:
         invocation = dbt.cli(["build"], context=context)
+    finally:
+        export(previous)
     yield from invocation.stream()
     if invocation.is_successful():
         record_built_from(engine, state)

@@ -13,7 +13,6 @@ import contextlib
 import functools
 import io
 import multiprocessing
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -33,7 +32,7 @@ from rutter_pipeline.defs.partitions import families_of, month_keys
 from rutter_pipeline.defs.sensors import ConnectionReport, apply_partition_requests, partition_requests, survey
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.settings import Settings
+from rutter_pipeline.settings import process_settings
 
 
 REFRESH_MARTS_JOB = refresh_marts_job.name
@@ -188,7 +187,7 @@ def backfill_month(defs: dg.Definitions, instance: dg.DagsterInstance, missing: 
 def _sync_connection_in_worker(connection: Connection, plan: BackfillPlan, *,
                                progress: Callable[[RunFigures], None]) -> list[RunFigures]:
     # A spawned worker: the environment prepared by the parent (sandbox URL, storage URL) is inherited.
-    defs = build_definitions(Settings.from_env(os.environ))
+    defs = build_definitions(process_settings())
     with dg.DagsterInstance.get() as instance:
         instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
         return sync_connection(defs, instance, connection=connection, plan=plan, progress=progress)

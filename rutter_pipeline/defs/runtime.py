@@ -10,16 +10,17 @@ in this process and in the processes Dagster starts.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
-from rutter_pipeline.settings import SANDBOX_VARIABLE, Settings, shown_url
+from rutter_pipeline.rutter.client import RutterClient
+from rutter_pipeline.settings import SANDBOX_VARIABLE, Settings, export, shown_url
 
 log = logging.getLogger("rutter_pipeline")
 
@@ -83,8 +84,25 @@ def prepared(
             RUTTER_PIPELINE_DATA_DIR=str(settings.data_dir),
         )
         write_dagster_yaml(settings.dagster_home)
-        os.environ.update(env)
-        yield Runtime(settings=Settings.from_env(os.environ), sandbox_url=sandbox_url)
+        export(env)
+        in_force = replace(settings, dagster_storage_url=env["RUTTER_DAGSTER_STORAGE_URL"])
+        if sandbox_url is not None:
+            in_force = replace(in_force, base_url=sandbox_url, client_id=SANDBOX_CLIENT_ID,
+                               client_secret=SANDBOX_CLIENT_SECRET)
+        yield Runtime(settings=in_force, sandbox_url=sandbox_url)
+
+
+def rutter_client(settings: Settings, **options: Any) -> RutterClient:
+    """The Rutter client the settings describe (the built-in sandbox's once `prepared` has started it).
+
+    Args:
+        settings: the settings in force (`Runtime.settings`).
+        **options: further `RutterClient` arguments (e.g. `rate_limiter`, `page_size`).
+    """
+    if settings.client_id is None or settings.client_secret is None:
+        raise ValueError("no Rutter credentials: prepare the runtime first when the sandbox stands in for Rutter")
+    return RutterClient(base_url=settings.base_url, client_id=settings.client_id,
+                        client_secret=settings.client_secret, api_version=settings.api_version, **options)
 
 
 def check_reachable(url: str, *, variable: str) -> None:

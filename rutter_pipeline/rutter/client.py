@@ -7,7 +7,6 @@ It composes the pieces that each live in their own module: `transport` (HTTP, re
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timezone
@@ -101,7 +100,7 @@ class RutterClient:
         )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> RutterClient:
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> RutterClient:
         """A client from `RUTTER_CLIENT_ID`, `RUTTER_CLIENT_SECRET`, `RUTTER_BASE_URL`, `RUTTER_API_VERSION`.
 
         Args:

@@ -12,7 +12,7 @@ from rutter_pipeline.warehouse.engine import warehouse_engine
 
 
 def main() -> None:
-    client = RutterClient.from_env()
+    client = RutterClient.from_env(os.environ)
     engine = warehouse_engine(os.environ["WAREHOUSE_URL"])
     endpoint = get(os.environ["CRASH_ENDPOINT"])
     connection = next(c for c in client.list_connections() if c.id == os.environ["CRASH_CONNECTION_ID"])
