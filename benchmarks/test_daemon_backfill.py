@@ -107,7 +107,7 @@ def test_daemon_backfill_against_sync(tmp_path: Path) -> None:
                       "DAGSTER_HOME": str(tmp_path / "dev_home")}
         started = time.time()
         with (tmp_path / "dev.log").open("wb") as log:
-            dev = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "dev", "--port", str(_free_port())],
+            dev = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.app.cli", "dev", "--port", str(_free_port())],
                                    cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 3600
@@ -124,7 +124,7 @@ def test_daemon_backfill_against_sync(tmp_path: Path) -> None:
         env = base | {"WAREHOUSE_URL": f"{SERVER}/{names[2]}", "RUTTER_DAGSTER_STORAGE_URL": storage,
                       "DAGSTER_HOME": str(tmp_path / "sync_home"), "RUTTER_REFRESH_MARTS": "0"}
         started = time.time()
-        done = subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", "sync"], cwd=tmp_path, env=env,
+        done = subprocess.run([sys.executable, "-m", "rutter_pipeline.app.cli", "sync"], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=3600)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         headless = _figures("sync (in process)", storage, started, partitions=partitions)

@@ -40,7 +40,7 @@ def _database(admin: sa.Engine, name: str) -> str:
 
 def _sync(env: dict[str, str]) -> tuple[float, str]:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", "sync"], env=env, cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "rutter_pipeline.app.cli", "sync"], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=1800)
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

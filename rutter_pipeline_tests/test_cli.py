@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", *args], env=env, cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "rutter_pipeline.app.cli", *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -196,7 +196,7 @@ def test_bad_arguments_exit_2() -> None:
 
 def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -> None:
     port = free_port()
-    receiver = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "webhooks", "--port", str(port)],
+    receiver = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.app.cli", "webhooks", "--port", str(port)],
                                 env=env, cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         assert f"127.0.0.1:{port}" in receiver.stdout.readline()
@@ -226,7 +226,7 @@ def test_webhooks_without_a_client_secret_refuse_to_start_unless_the_sandbox_is_
     assert refused.stderr.count("\n") == 1
     assert "RUTTER_CLIENT_SECRET" in refused.stderr and "not set" in refused.stderr
     port = free_port()
-    receiver = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "webhooks", "--port", str(port),
+    receiver = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.app.cli", "webhooks", "--port", str(port),
                                  "--sandbox"], env=env, cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         assert f"127.0.0.1:{port}" in receiver.stdout.readline()

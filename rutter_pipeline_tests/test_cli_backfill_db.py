@@ -67,7 +67,7 @@ def test_db_opens_psql_on_the_embedded_postgresql(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", "db"], env=env, input="select 40 + 2;\n",
+    done = subprocess.run([sys.executable, "-m", "rutter_pipeline.app.cli", "db"], env=env, input="select 40 + 2;\n",
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "42" in done.stdout

@@ -25,7 +25,7 @@ READY = "Receiving Rutter webhooks at "
 def dev(env: dict[str, str], webhooks_port: int) -> Iterator[list[str]]:
     """`rutter-pipeline dev` until the receiver is up; yields the lines it printed before then."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "rutter_pipeline.cli", "dev", "--port", str(free_port()),
+        [sys.executable, "-m", "rutter_pipeline.app.cli", "dev", "--port", str(free_port()),
          "--webhooks-port", str(webhooks_port)],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:

@@ -195,7 +195,7 @@ def test_a_bad_value_is_one_line_naming_the_variable(user_env, variable, value, 
 
 
 def _start_sync(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "sync"], env=env, cwd=REPO,
+    return subprocess.Popen([sys.executable, "-m", "rutter_pipeline.app.cli", "sync"], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

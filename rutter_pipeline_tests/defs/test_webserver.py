@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from rutter_pipeline.defs.partitions import connection_set
-from rutter_pipeline.defs.runtime import psycopg2_url, write_dagster_yaml
+from rutter_pipeline.app.runtime import psycopg2_url, write_dagster_yaml
 from rutter_pipeline.rutter.catalog import Family
 
 REPO = Path(__file__).resolve().parents[2]

@@ -103,7 +103,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     port = _free_port()
     log = home / "dev.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "dev", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.app.cli", "dev", "--port", str(port)],
                                    cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = DevServer(url=f"http://127.0.0.1:{port}", data_dir=home / "data", log=log)
     try:

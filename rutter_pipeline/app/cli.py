@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")
     if args.command == "sandbox":
         return _sandbox(args)
-    from rutter_pipeline.defs.runtime import UnreachableDatabase
+    from rutter_pipeline.app.runtime import UnreachableDatabase
 
     try:
         settings = process_settings(sandbox=getattr(args, "sandbox", False))
@@ -139,7 +139,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _dev(settings: Settings, *, port: int, webhooks: tuple[str, int | None] = ("127.0.0.1", None)) -> int:
-    from rutter_pipeline.defs.runtime import SANDBOX_CLIENT_SECRET, prepared
+    from rutter_pipeline.app.runtime import SANDBOX_CLIENT_SECRET, prepared
 
     webhooks_host, webhooks_port = webhooks
     # The built-in sandbox posts its webhooks to the receiver; its secret is accepted only when it is in use.
@@ -253,9 +253,9 @@ def _sync(settings: Settings) -> int:
     import sqlalchemy as sa
 
     from rutter_pipeline.defs import build_definitions
-    from rutter_pipeline.defs.headless import sync_everything
-    from rutter_pipeline.defs.report import print_progress, print_report
-    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
+    from rutter_pipeline.app.headless_sync import sync_everything
+    from rutter_pipeline.app.report import print_progress, print_report
+    from rutter_pipeline.app.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
     from rutter_pipeline.rutter.errors import RutterError
 
     # dagster-dbt narrates every dbt command at INFO; the run's event log keeps it, the terminal needs less.
@@ -297,10 +297,10 @@ def _repull(settings: Settings, *, connection_id: str, month: str) -> int:
 
     from rutter_pipeline.defs import build_definitions
     from rutter_pipeline.defs.backfills import MissingMonth
-    from rutter_pipeline.defs.headless import backfill_month
+    from rutter_pipeline.app.headless_sync import backfill_month
     from rutter_pipeline.defs.partitions import families_of, month_keys
-    from rutter_pipeline.defs.report import print_progress
-    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
+    from rutter_pipeline.app.report import print_progress
+    from rutter_pipeline.app.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
 
     with prepared(settings) as runtime:
         defs = build_definitions(runtime.settings)
@@ -352,8 +352,8 @@ def _reload_quarantine(settings: Settings, *, connection_id: str | None) -> int:
 
 def _backfill(settings: Settings, args: argparse.Namespace) -> int:
     from rutter_pipeline.defs import build_definitions
-    from rutter_pipeline.defs.chosen_backfill import BackfillError, grid_months, plan, run_backfill
-    from rutter_pipeline.defs.runtime import prepared, rutter_client
+    from rutter_pipeline.app.backfill_command import BackfillError, grid_months, plan, run_backfill
+    from rutter_pipeline.app.runtime import prepared, rutter_client
     from rutter_pipeline.rutter.errors import RutterError
 
     import dagster as dg
@@ -482,7 +482,7 @@ def _warehouse(settings: Settings):  # noqa: ANN202 - sqlalchemy imported lazily
     """Open the warehouse and bring its schema up to date; a refused connection is one line naming WAREHOUSE_URL."""
     import sqlalchemy as sa
 
-    from rutter_pipeline.defs.runtime import UnreachableDatabase, unreachable_message
+    from rutter_pipeline.app.runtime import UnreachableDatabase, unreachable_message
     from rutter_pipeline.warehouse import schema, warehouse_engine
 
     engine = warehouse_engine(settings.warehouse_url, data_dir=settings.data_dir)

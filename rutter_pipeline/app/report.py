@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from tabulate import tabulate
 
-from rutter_pipeline.defs.headless import REFRESH_MARTS_JOB, RunFigures, SyncReport
+from rutter_pipeline.app.headless_sync import REFRESH_MARTS_JOB, RunFigures, SyncReport
 from rutter_pipeline.defs.incremental import INCREMENTAL_SUFFIX
 
 
