@@ -139,7 +139,8 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _dev(settings: Settings, *, port: int, webhooks: tuple[str, int | None] = ("127.0.0.1", None)) -> int:
-    from rutter_pipeline.app.runtime import SANDBOX_CLIENT_SECRET, prepared
+    from rutter_pipeline.app.runtime import prepared
+    from rutter_pipeline.sandbox.sandbox import DEFAULT_CLIENT_SECRET
 
     webhooks_host, webhooks_port = webhooks
     # The built-in sandbox posts its webhooks to the receiver; its secret is accepted only when it is in use.
@@ -155,7 +156,7 @@ def _dev(settings: Settings, *, port: int, webhooks: tuple[str, int | None] = ("
             print(_connect_lines(EmbeddedPostgres(settings.data_dir)) + "\n  (or run `rutter-pipeline db` in another "
                   "terminal)", flush=True)
         if webhooks_port:
-            secret = SANDBOX_CLIENT_SECRET if runtime.sandbox_url else runtime.settings.client_secret
+            secret = DEFAULT_CLIENT_SECRET if runtime.sandbox_url else runtime.settings.client_secret
             url = receiver.enter_context(_receiving(runtime.settings, webhooks_host, webhooks_port, secret))
             print(f"Receiving Rutter webhooks at {url}", flush=True)
         workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]

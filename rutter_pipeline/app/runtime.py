@@ -20,13 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.client import RutterClient
+from rutter_pipeline.sandbox.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from rutter_pipeline.settings import SANDBOX_VARIABLE, Settings, export, shown_url
 
 log = logging.getLogger("rutter_pipeline")
 
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
-SANDBOX_CLIENT_ID = "sandbox-client-id"
-SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 #: Where the instance's embedded PostgreSQL keeps its files, under DAGSTER_HOME.
 STORAGE_DIR = "postgres"
 
@@ -68,8 +67,8 @@ def prepared(
         if settings.uses_sandbox:
             sandbox_url = stack.enter_context(_sandbox(sandbox_seed, connection_details=connection_details,
                                                        webhook_url=webhook_url))
-            env.update(RUTTER_BASE_URL=sandbox_url, RUTTER_CLIENT_ID=SANDBOX_CLIENT_ID,
-                       RUTTER_CLIENT_SECRET=SANDBOX_CLIENT_SECRET, **{SANDBOX_VARIABLE: "1"})
+            env.update(RUTTER_BASE_URL=sandbox_url, RUTTER_CLIENT_ID=DEFAULT_CLIENT_ID,
+                       RUTTER_CLIENT_SECRET=DEFAULT_CLIENT_SECRET, **{SANDBOX_VARIABLE: "1"})
         if settings.dagster_storage_url:
             storage_url = settings.dagster_storage_url
             check_reachable(storage_url, variable="RUTTER_DAGSTER_STORAGE_URL")
@@ -87,8 +86,8 @@ def prepared(
         export(env)
         in_force = replace(settings, dagster_storage_url=env["RUTTER_DAGSTER_STORAGE_URL"])
         if sandbox_url is not None:
-            in_force = replace(in_force, base_url=sandbox_url, client_id=SANDBOX_CLIENT_ID,
-                               client_secret=SANDBOX_CLIENT_SECRET)
+            in_force = replace(in_force, base_url=sandbox_url, client_id=DEFAULT_CLIENT_ID,
+                               client_secret=DEFAULT_CLIENT_SECRET)
         yield Runtime(settings=in_force, sandbox_url=sandbox_url)
 
 
@@ -153,7 +152,7 @@ def psycopg2_url(url: str) -> str:
 def _sandbox(seed: int, *, connection_details: bool, webhook_url: str | None) -> Iterator[str]:
     from rutter_pipeline.sandbox import Sandbox
 
-    sandbox = Sandbox(seed=seed, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET,
+    sandbox = Sandbox(seed=seed, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
                       connection_details=connection_details, webhook_url=webhook_url)
     url = sandbox.start(host="127.0.0.1", port=0)
     log.info("the built-in sandbox serves %s", url)

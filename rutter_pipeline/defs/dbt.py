@@ -22,6 +22,7 @@ import dagster as dg
 import sqlalchemy as sa
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import PULL_TAG
 from rutter_pipeline.defs.resources import WarehouseResource
 from rutter_pipeline.rutter import catalog
@@ -150,8 +151,7 @@ class RutterDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         """`rutter/<family>/<object>` for a raw Rutter table, `<layer>/<model>` for a model (`marts/fct_orders`)."""
         if dbt_resource_props["resource_type"] == "source" and dbt_resource_props["source_name"] == RUTTER_SOURCE:
-            endpoint = catalog.get(dbt_resource_props["name"])
-            return dg.AssetKey(["rutter", endpoint.family.value, endpoint.object_name])
+            return asset_key(catalog.get(dbt_resource_props["name"]))
         layer = _layer(dbt_resource_props)
         if layer is None:
             return super().get_asset_key(dbt_resource_props)
