@@ -73,8 +73,9 @@ def post(url: str, body: bytes, secret: str) -> int:
 
 def test_dev_receives_the_built_in_sandboxs_webhooks(tmp_path, postgres_url, dagster_storage_url) -> None:  # noqa: F811
     port = free_port()
-    with dev(base_env(tmp_path, postgres_url, dagster_storage_url), port) as lines:
-        sandbox_url = lines[0].rsplit(" ", 1)[-1].removesuffix("/versioned")
+    with dev(base_env(tmp_path, postgres_url, dagster_storage_url) | {"RUTTER_SANDBOX": "1"}, port) as lines:
+        serves = next(line for line in lines if line.startswith("The built-in sandbox serves "))
+        sandbox_url = serves.rsplit(" ", 1)[-1].removesuffix("/versioned")
         assert lines[-1] == f"{READY}http://127.0.0.1:{port}/"
         admin = f"{sandbox_url}/_sandbox"
         amazon = next(c["id"] for c in requests.get(f"{admin}/connections", timeout=30).json()["connections"]
