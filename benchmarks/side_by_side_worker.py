@@ -88,7 +88,8 @@ def naive(server: str, token: str, database_url: str) -> int:
                 cursor.execute(
                     f"insert into {NAIVE_TABLE} (id, updated_at, data) values (%s, %s, %s) on conflict (id) do "
                     "update set updated_at = excluded.updated_at, data = excluded.data",
-                    (obj["id"], obj.get("updated_at"), jsonb_text(json.dumps(obj))))
+                    (obj["id"], obj.get("updated_at"), jsonb_text(json.dumps(obj))),
+                )
             db.commit()
         cursor.execute(f"select count(*) from {NAIVE_TABLE}")
         return cursor.fetchone()[0]
@@ -99,23 +100,36 @@ def with_dlt(server: str, token: str, database_url: str) -> int:
     import psycopg2
     from dlt.sources.rest_api import rest_api_source
 
-    source = rest_api_source({
-        "client": {
-            "base_url": f"{server}/versioned/",
-            "auth": {"type": "http_basic", "username": DEFAULT_CLIENT_ID, "password": DEFAULT_CLIENT_SECRET},
-            "headers": {"X-Rutter-Version": API_VERSION},
-            "paginator": {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"},
-        },
-        "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
-        "resources": [{"name": "orders", "endpoint": {
-            "path": "orders", "params": {"access_token": token, "limit": PAGE}, "data_selector": "orders"}}],
-    })
+    source = rest_api_source(
+        {
+            "client": {
+                "base_url": f"{server}/versioned/",
+                "auth": {"type": "http_basic", "username": DEFAULT_CLIENT_ID, "password": DEFAULT_CLIENT_SECRET},
+                "headers": {"X-Rutter-Version": API_VERSION},
+                "paginator": {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"},
+            },
+            "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+            "resources": [
+                {
+                    "name": "orders",
+                    "endpoint": {
+                        "path": "orders",
+                        "params": {"access_token": token, "limit": PAGE},
+                        "data_selector": "orders",
+                    },
+                }
+            ],
+        }
+    )
     # dlt insists on a password; a server that trusts local connections ignores it.
     credentials = database_url if urlsplit(database_url).password else database_url.replace("@", ":unused@", 1)
     with tempfile.TemporaryDirectory() as pipelines_dir:
-        pipeline = dlt.pipeline(pipeline_name="rutter_orders", pipelines_dir=pipelines_dir,
-                                destination=dlt.destinations.postgres(credentials=credentials),
-                                dataset_name=DLT_DATASET)
+        pipeline = dlt.pipeline(
+            pipeline_name="rutter_orders",
+            pipelines_dir=pipelines_dir,
+            destination=dlt.destinations.postgres(credentials=credentials),
+            dataset_name=DLT_DATASET,
+        )
         pipeline.run(source).raise_on_failed_jobs()
     with psycopg2.connect(database_url) as db, db.cursor() as cursor:
         cursor.execute(f"select count(*) from {DLT_DATASET}.orders")

@@ -18,7 +18,7 @@ from rutter_pipeline.warehouse.engine import warehouse_engine
 
 
 def main() -> None:
-    client = RutterClient.from_env()
+    client = RutterClient.from_env(os.environ)
     engine = warehouse_engine(os.environ["WAREHOUSE_URL"])
     connection = next(c for c in client.list_connections() if c.id == os.environ["BENCH_CONNECTION_ID"])
     orders = get("orders")
@@ -27,8 +27,9 @@ def main() -> None:
         summaries = [incremental(client=client, engine=engine, connection=connection, endpoint=orders)]
     else:
         windows = [Window(start, end) for start, end in json.loads(os.environ["BENCH_WINDOWS"])]
-        summaries = [backfill(client=client, engine=engine, connection=connection, endpoint=orders, window=w)
-                     for w in windows]
+        summaries = [
+            backfill(client=client, engine=engine, connection=connection, endpoint=orders, window=w) for w in windows
+        ]
     for summary in summaries:
         for key in totals:
             totals[key] += getattr(summary, key)

@@ -54,8 +54,13 @@ def rate(call, *, threads: int) -> float:
 def test_client_requests_per_second() -> None:
     sandbox, base_url = start_sandbox()
     try:
-        client = RutterClient(base_url=base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-                              page_size=10, rate_limiter=SlidingWindowRateLimiter(max_requests=10**6, per_seconds=1))
+        client = RutterClient(
+            base_url=base_url,
+            client_id=DEFAULT_CLIENT_ID,
+            client_secret=DEFAULT_CLIENT_SECRET,
+            page_size=10,
+            rate_limiter=SlidingWindowRateLimiter(max_requests=10**6, per_seconds=1),
+        )
         limited = RutterClient(base_url=base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET)
         books = next(c for c in client.list_connections() if c.platform == "QUICKBOOKS")
         invoices = get("accounting_invoices")
@@ -72,7 +77,8 @@ def test_client_requests_per_second() -> None:
             "page_of_10_1_thread": round(rate(page, threads=1)),
             "page_of_10_4_threads": round(rate(page, threads=4)),
             "status_4_threads_default_limiter": round(
-                rate(lambda: limited.connection_status(books.access_token), threads=4)),
+                rate(lambda: limited.connection_status(books.access_token), threads=4)
+            ),
         }
         assert client.stats.retries == 0
     finally:

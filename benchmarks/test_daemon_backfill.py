@@ -63,7 +63,10 @@ def _figures(name: str, storage: str, started: float, *, partitions: int) -> dic
     last = max(r.end_time for r in done)
     span = last - first
     figures = {
-        "runs": len(done), "partitions": partitions, "wall_s": round(last - started, 1), "span_s": round(span, 1),
+        "runs": len(done),
+        "partitions": partitions,
+        "wall_s": round(last - started, 1),
+        "span_s": round(span, 1),
         "partitions_per_min": round(partitions / span * 60, 1),
         "median_run_s": round(statistics.median(r.end_time - r.start_time for r in done), 1),
     }
@@ -76,14 +79,16 @@ def _backfilled(storage: str, *, partitions: int) -> bool:
     engine = sa.create_engine(storage)
     try:
         with engine.connect() as conn:
-            count = conn.execute(sa.text(
-                "select count(distinct (asset_key, partition)) from event_logs "
-                "where dagster_event_type = 'ASSET_MATERIALIZATION' and asset_key in "
-                "('[\"rutter\", \"commerce\", \"orders\"]', '[\"rutter\", \"accounting\", \"invoices\"]')"
-            )).scalar()
-            pending = conn.execute(sa.text(
-                "select count(*) from runs where status in ('QUEUED', 'NOT_STARTED', 'STARTING', 'STARTED')"
-            )).scalar()
+            count = conn.execute(
+                sa.text(
+                    "select count(distinct (asset_key, partition)) from event_logs "
+                    "where dagster_event_type = 'ASSET_MATERIALIZATION' and asset_key in "
+                    '(\'["rutter", "commerce", "orders"]\', \'["rutter", "accounting", "invoices"]\')'
+                )
+            ).scalar()
+            pending = conn.execute(
+                sa.text("select count(*) from runs where status in ('QUEUED', 'NOT_STARTED', 'STARTING', 'STARTED')")
+            ).scalar()
     except sa.exc.ProgrammingError:  # the schema is created by the first process to start
         return False
     finally:
@@ -103,12 +108,20 @@ def test_daemon_backfill_against_sync(tmp_path: Path) -> None:
     partitions = MONTHS * READY_CONNECTIONS
     try:
         storage = f"{SERVER}/{names[1]}"
-        env = base | {"WAREHOUSE_URL": f"{SERVER}/{names[0]}", "RUTTER_DAGSTER_STORAGE_URL": storage,
-                      "DAGSTER_HOME": str(tmp_path / "dev_home")}
+        env = base | {
+            "WAREHOUSE_URL": f"{SERVER}/{names[0]}",
+            "RUTTER_DAGSTER_STORAGE_URL": storage,
+            "DAGSTER_HOME": str(tmp_path / "dev_home"),
+        }
         started = time.time()
         with (tmp_path / "dev.log").open("wb") as log:
-            dev = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "dev", "--port", str(_free_port())],
-                                   cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+            dev = subprocess.Popen(
+                [sys.executable, "-m", "rutter_pipeline.app.cli", "dev", "--port", str(_free_port())],
+                cwd=tmp_path,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             deadline = time.monotonic() + 3600
             while not _backfilled(storage, partitions=partitions):
@@ -121,11 +134,21 @@ def test_daemon_backfill_against_sync(tmp_path: Path) -> None:
         daemon = _figures("dev (sensor → queue → daemon)", storage, started, partitions=partitions)
 
         storage = f"{SERVER}/{names[3]}"
-        env = base | {"WAREHOUSE_URL": f"{SERVER}/{names[2]}", "RUTTER_DAGSTER_STORAGE_URL": storage,
-                      "DAGSTER_HOME": str(tmp_path / "sync_home"), "RUTTER_REFRESH_MARTS": "0"}
+        env = base | {
+            "WAREHOUSE_URL": f"{SERVER}/{names[2]}",
+            "RUTTER_DAGSTER_STORAGE_URL": storage,
+            "DAGSTER_HOME": str(tmp_path / "sync_home"),
+            "RUTTER_REFRESH_MARTS": "0",
+        }
         started = time.time()
-        done = subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", "sync"], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=3600)
+        done = subprocess.run(
+            [sys.executable, "-m", "rutter_pipeline.app.cli", "sync"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         headless = _figures("sync (in process)", storage, started, partitions=partitions)
         print(f"dev / sync partitions per minute: {daemon['partitions_per_min'] / headless['partitions_per_min']:.2f}")

@@ -40,8 +40,14 @@ def _database(admin: sa.Engine, name: str) -> str:
 
 def _sync(env: dict[str, str]) -> tuple[float, str]:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", "sync"], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-m", "rutter_pipeline.app.cli", "sync"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return seconds, done.stdout
@@ -56,11 +62,25 @@ def _free_port() -> int:
 def _screenshot(url: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--virtual-time-budget=20000", f"--screenshot={target}",
-             "--window-size=1400,900", url],
-            check=True, capture_output=True, timeout=180,
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=20000",
+                f"--screenshot={target}",
+                "--window-size=1400,900",
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
         )
     print(f"screenshot {target.relative_to(REPO)}")
 
@@ -70,13 +90,17 @@ def test_default_sync_and_ui(tmp_path: Path) -> None:
     admin = sa.create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
     names = [f"rp_bench_wh_{suffix}", f"rp_bench_dg_{suffix}"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))}
-    env.update(WAREHOUSE_URL=_database(admin, names[0]), RUTTER_DAGSTER_STORAGE_URL=_database(admin, names[1]),
-               DAGSTER_HOME=str(tmp_path / "dagster_home"), RUTTER_MAX_CONCURRENT_RUNS="4")
+    env.update(
+        WAREHOUSE_URL=_database(admin, names[0]),
+        RUTTER_DAGSTER_STORAGE_URL=_database(admin, names[1]),
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+        RUTTER_MAX_CONCURRENT_RUNS="4",
+    )
     webserver = None
     try:
         first, output = _sync(env)
         overhead = re.search(r"(\d+) runs in .*overhead per backfill run ([\d.]+)s", output)
-        print(output[output.index("| connection"):])
+        print(output[output.index("| connection") :])
         print(f"default sync: {first:.1f}s wall, {overhead[1]} runs, {overhead[2]}s Dagster overhead per run")
         second, _ = _sync(env)
         print(f"second sync (incremental only): {second:.1f}s wall")
@@ -86,8 +110,22 @@ def test_default_sync_and_ui(tmp_path: Path) -> None:
             return
         port = _free_port()
         webserver = subprocess.Popen(
-            [sys.executable, "-m", "dagster_webserver", "-m", "rutter_pipeline.definitions", "-h", "127.0.0.1",
-             "-p", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "dagster_webserver",
+                "-m",
+                "rutter_pipeline.definitions",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"http://127.0.0.1:{port}"
         for _ in range(240):
             try:

@@ -61,17 +61,27 @@ def load_big_store(engine: sa.Engine, orders: int, *, synced_at: datetime) -> st
     return connection["id"]
 
 
-def _copy(engine: sa.Engine, endpoint: catalog.Endpoint, connection_id: str, rows: list[Prepared],
-          synced_at: datetime) -> None:
+def _copy(
+    engine: sa.Engine, endpoint: catalog.Endpoint, connection_id: str, rows: list[Prepared], synced_at: datetime
+) -> None:
     with engine.begin() as conn:
         merge(conn, endpoint=endpoint, connection_id=connection_id, rows=rows, synced_at=synced_at)
 
 
 def _dbt(url: str, args: list[str], target: Path) -> float:
     command = [
-        str(Path(sys.executable).parent / "dbt"), *args, "--vars", json.dumps({"as_of_date": "2025-06-15"}),
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target), "--log-path", str(target),
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--vars",
+        json.dumps({"as_of_date": "2025-06-15"}),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
     ]
     env = {"PATH": os.environ["PATH"], "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **dbt_env(url)}
     started = time.monotonic()
@@ -84,10 +94,14 @@ def _dbt(url: str, args: list[str], target: Path) -> float:
 def _change_orders(engine: sa.Engine, count: int) -> None:
     """About `count` orders written again by a sync: a tenth deleted, the rest updated."""
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "update rutter.orders set total_price = total_price + 1, _synced_at = now(), "
-            "_deleted_at = case when random() < 0.1 then now() end "
-            "where id in (select id from rutter.orders order by random() limit :n)"), {"n": count})
+        conn.execute(
+            sa.text(
+                "update rutter.orders set total_price = total_price + 1, _synced_at = now(), "
+                "_deleted_at = case when random() < 0.1 then now() end "
+                "where id in (select id from rutter.orders order by random() limit :n)"
+            ),
+            {"n": count},
+        )
 
 
 @pytest.mark.benchmark
@@ -106,7 +120,9 @@ def test_marts_full_and_incremental_build(tmp_path: Path) -> None:
         incremental = _dbt(url, ["build"], tmp_path)
         _change_orders(engine, 100)
         incremental_run = _dbt(url, ["run", "--select", "+fct_order_lines", "+fct_refunds"], tmp_path)
-        print(f"\nmarts at {ORDERS:,} orders: load {loaded:.0f} s; dbt build full {full:.1f} s; "
-              f"after 100 changed orders: dbt build {first_incremental:.1f} s, again {incremental:.1f} s; "
-              f"dbt run of the order models only {incremental_run:.1f} s")
+        print(
+            f"\nmarts at {ORDERS:,} orders: load {loaded:.0f} s; dbt build full {full:.1f} s; "
+            f"after 100 changed orders: dbt build {first_incremental:.1f} s, again {incremental:.1f} s; "
+            f"dbt run of the order models only {incremental_run:.1f} s"
+        )
         engine.dispose()

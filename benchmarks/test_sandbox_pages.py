@@ -64,8 +64,10 @@ def serve() -> Iterator:
     started: list[subprocess.Popen] = []
 
     def start(orders: int) -> Server:
-        code = ("from rutter_pipeline.sandbox import serve_forever; "
-                f"serve_forever(port={_free_port()}, profile='empty', big_orders={orders}, rate_limit=None)")
+        code = (
+            "from rutter_pipeline.sandbox import serve_forever; "
+            f"serve_forever(port={_free_port()}, profile='empty', big_orders={orders}, rate_limit=None)"
+        )
         process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         started.append(process)
         banner = process.stdout.readline()
@@ -101,7 +103,7 @@ def _parsed_page(content: bytes) -> tuple[int, str | None, list[str]]:
 def _skimmed_page(content: bytes) -> tuple[int, str | None, list[str]]:
     # Parsing a page costs the client about as much CPU as serving it costs the server; to measure the
     # server, read only the envelope after the orders and count the orders' one `order_number` key each.
-    tail = orjson.loads(b"{" + content[content.rindex(b'"next_cursor":'):])
+    tail = orjson.loads(b"{" + content[content.rindex(b'"next_cursor":') :])
     return content.count(b'"order_number":'), tail["next_cursor"], []
 
 
@@ -151,16 +153,25 @@ def _measure(server: Server, orders: int) -> dict[str, float]:
     assert sequential == parsed == len(set(parsed_ids)) == PAGES * LIMIT
     assert results == [PAGES // 2 * LIMIT] * 2
     figures = {
-        "build_s": server.build_s, "rss_built_mb": rss_built, "rss_served_mb": server.memory_mb("VmRSS"),
+        "build_s": server.build_s,
+        "rss_built_mb": rss_built,
+        "rss_served_mb": server.memory_mb("VmRSS"),
         "rss_peak_mb": server.memory_mb("VmHWM"),
-        "sequential_pages_s": PAGES / sequential_s, "sequential_orders_s": sequential / sequential_s,
-        "orders_per_server_cpu_s": sequential / sequential_cpu, "parsed_orders_s": parsed / parsed_s,
-        "parallel_pages_s": PAGES / parallel_s, "parallel_orders_s": sum(results) / parallel_s,
+        "sequential_pages_s": PAGES / sequential_s,
+        "sequential_orders_s": sequential / sequential_s,
+        "orders_per_server_cpu_s": sequential / sequential_cpu,
+        "parsed_orders_s": parsed / parsed_s,
+        "parallel_pages_s": PAGES / parallel_s,
+        "parallel_orders_s": sum(results) / parallel_s,
     }
-    print(f"\n{orders:,} orders: built in {figures['build_s']:.1f}s; server RSS {rss_built:.0f} MB after build, "
-          f"{figures['rss_served_mb']:.0f} MB after serving (peak {figures['rss_peak_mb']:.0f} MB)")
-    print(f"  sequential: {figures['sequential_pages_s']:.1f} pages/s, {figures['sequential_orders_s']:,.0f} orders/s "
-          f"({figures['orders_per_server_cpu_s']:,.0f} orders per server CPU second)")
+    print(
+        f"\n{orders:,} orders: built in {figures['build_s']:.1f}s; server RSS {rss_built:.0f} MB after build, "
+        f"{figures['rss_served_mb']:.0f} MB after serving (peak {figures['rss_peak_mb']:.0f} MB)"
+    )
+    print(
+        f"  sequential: {figures['sequential_pages_s']:.1f} pages/s, {figures['sequential_orders_s']:,.0f} orders/s "
+        f"({figures['orders_per_server_cpu_s']:,.0f} orders per server CPU second)"
+    )
     print(f"  2 threads:  {figures['parallel_pages_s']:.1f} pages/s, {figures['parallel_orders_s']:,.0f} orders/s")
     print(f"  sequential, client parsing every page: {figures['parsed_orders_s']:,.0f} orders/s")
     return figures

@@ -46,8 +46,10 @@ def free_port() -> int:
 
 def start_sandbox(orders: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    code = ("from rutter_pipeline.sandbox import serve_forever; "
-            f"serve_forever(port={port}, profile='empty', big_orders={orders}, rate_limit=None)")
+    code = (
+        "from rutter_pipeline.sandbox import serve_forever; "
+        f"serve_forever(port={port}, profile='empty', big_orders={orders}, rate_limit=None)"
+    )
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
     admin = f"http://127.0.0.1:{port}/_sandbox"
     deadline = time.monotonic() + 300
@@ -67,15 +69,26 @@ def twelve_months() -> list[tuple[int | None, int | None]]:
     return [(w.start_ms, w.end_ms) for w in month_windows(first, now=now)]
 
 
-def run_workers(server: str, database_url: str, connection_id: str, window_groups: list[list], *,
-                mode: str = "backfill") -> tuple[list[dict], float, float]:
+def run_workers(
+    server: str, database_url: str, connection_id: str, window_groups: list[list], *, mode: str = "backfill"
+) -> tuple[list[dict], float, float]:
     """Run one worker process per window group at once; (totals, wall seconds, peak RSS in MiB)."""
-    env = dict(os.environ, RUTTER_BASE_URL=f"{server}/versioned", RUTTER_CLIENT_ID=DEFAULT_CLIENT_ID,
-               RUTTER_CLIENT_SECRET=DEFAULT_CLIENT_SECRET, WAREHOUSE_URL=database_url,
-               BENCH_CONNECTION_ID=connection_id, BENCH_MODE=mode)
+    env = dict(
+        os.environ,
+        RUTTER_BASE_URL=f"{server}/versioned",
+        RUTTER_CLIENT_ID=DEFAULT_CLIENT_ID,
+        RUTTER_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
+        WAREHOUSE_URL=database_url,
+        BENCH_CONNECTION_ID=connection_id,
+        BENCH_MODE=mode,
+    )
     started = time.perf_counter()
-    processes = [subprocess.Popen([sys.executable, str(WORKER)], stdout=subprocess.PIPE,
-                                  env={**env, "BENCH_WINDOWS": json.dumps(group)}) for group in window_groups]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER)], stdout=subprocess.PIPE, env={**env, "BENCH_WINDOWS": json.dumps(group)}
+        )
+        for group in window_groups
+    ]
     results = []
     for process in processes:
         output = process.stdout.read()
@@ -85,8 +98,11 @@ def run_workers(server: str, database_url: str, connection_id: str, window_group
 
 
 def add_store(server: str, orders: int) -> str:
-    reply = requests.post(f"{server}/_sandbox/add_connection", timeout=600,
-                          json={"platform": "SHOPIFY", "name": f"Shopify {orders}", "orders": orders})
+    reply = requests.post(
+        f"{server}/_sandbox/add_connection",
+        timeout=600,
+        json={"platform": "SHOPIFY", "name": f"Shopify {orders}", "orders": orders},
+    )
     reply.raise_for_status()
     return reply.json()["id"]
 
@@ -126,8 +142,7 @@ def copy_limit(engine: sa.Engine) -> tuple[float, list[tuple]]:
 def naive_insert(engine: sa.Engine, sample: list[tuple]) -> float:
     """Seconds to insert the sample one INSERT per row into the emptied table."""
     columns, rows = sample[0], sample[1:]
-    statement = (f"insert into rutter.orders ({', '.join(columns)}) "
-                 f"values ({', '.join(['%s'] * len(columns))})")
+    statement = f"insert into rutter.orders ({', '.join(columns)}) values ({', '.join(['%s'] * len(columns))})"
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -145,14 +160,25 @@ def naive_insert(engine: sa.Engine, sample: list[tuple]) -> float:
 def change_orders(server: str, connection_id: str, count: int) -> None:
     connections = requests.get(f"{server}/_sandbox/connections", timeout=30).json()["connections"]
     token = next(c["access_token"] for c in connections if c["id"] == connection_id)
-    page = requests.get(f"{server}/versioned/orders", params={"access_token": token, "limit": count}, timeout=60,
-                        auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
-                        headers={"X-Rutter-Version": "2024-08-31"})
+    page = requests.get(
+        f"{server}/versioned/orders",
+        params={"access_token": token, "limit": count},
+        timeout=60,
+        auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+        headers={"X-Rutter-Version": "2024-08-31"},
+    )
     page.raise_for_status()
     for obj in page.json()["orders"]:
-        requests.post(f"{server}/_sandbox/update", timeout=30, json={
-            "connection_id": connection_id, "path": "/orders", "object_id": obj["id"],
-            "changes": {"status": "archived"}}).raise_for_status()
+        requests.post(
+            f"{server}/_sandbox/update",
+            timeout=30,
+            json={
+                "connection_id": connection_id,
+                "path": "/orders",
+                "object_id": obj["id"],
+                "changes": {"status": "archived"},
+            },
+        ).raise_for_status()
     requests.post(f"{server}/_sandbox/refresh", timeout=30).raise_for_status()
 
 

@@ -151,9 +151,16 @@ def sync_months() -> list[tuple[int | None, int | None]]:
 
 # --- the variants: each runs in its own process(es) inside `measured` and checks what it landed -------------
 
+
 def run_baseline(mode: str, sandbox: Sandbox, url: str | None) -> Measure:
-    env = dict(os.environ, BENCH_MODE=mode, BENCH_SERVER=sandbox.server, BENCH_ACCESS_TOKEN=sandbox.access_token,
-               BENCH_DATABASE_URL=plain_url(url) if url else "", RUNTIME__DLTHUB_TELEMETRY="false")
+    env = dict(
+        os.environ,
+        BENCH_MODE=mode,
+        BENCH_SERVER=sandbox.server,
+        BENCH_ACCESS_TOKEN=sandbox.access_token,
+        BENCH_DATABASE_URL=plain_url(url) if url else "",
+        RUNTIME__DLTHUB_TELEMETRY="false",
+    )
     databases = [database_name(url)] if url else []
     with measured(sandbox, databases) as measure:
         done = subprocess.run([sys.executable, str(WORKER)], env=env, capture_output=True, text=True, timeout=3600)
@@ -202,13 +209,18 @@ def dagster(sandbox: Sandbox, url: str) -> Measure:
     """`rutter-pipeline sync` against the external sandbox, its Dagster storage in a database of its own."""
     with _database() as storage_url, tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))}
-        env.update(RUTTER_BASE_URL=f"{sandbox.server}/versioned", RUTTER_CLIENT_ID=DEFAULT_CLIENT_ID,
-                   RUTTER_CLIENT_SECRET=DEFAULT_CLIENT_SECRET, WAREHOUSE_URL=url,
-                   RUTTER_DAGSTER_STORAGE_URL=storage_url, DAGSTER_HOME=f"{home}/dagster_home",
-                   RUTTER_PIPELINE_DATA_DIR=f"{home}/data", RUTTER_REFRESH_MARTS="false")
+        env.update(
+            RUTTER_BASE_URL=f"{sandbox.server}/versioned",
+            RUTTER_CLIENT_ID=DEFAULT_CLIENT_ID,
+            RUTTER_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
+            WAREHOUSE_URL=url,
+            RUTTER_DAGSTER_STORAGE_URL=storage_url,
+            DAGSTER_HOME=f"{home}/dagster_home",
+            RUTTER_PIPELINE_DATA_DIR=f"{home}/data",
+            RUTTER_REFRESH_MARTS="false",
+        )
         with measured(sandbox, [database_name(url), database_name(storage_url)]) as measure:
-            done = subprocess.run([str(CLI), "sync"], env=env, cwd=REPO, capture_output=True, text=True,
-                                  timeout=3600)
+            done = subprocess.run([str(CLI), "sync"], env=env, cwd=REPO, capture_output=True, text=True, timeout=3600)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert count_orders(url, "rutter.orders") == ORDERS
     return measure
@@ -269,9 +281,12 @@ def test_throughput_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
                     measures[name].append(variant(sandbox, None))
                 with capsys.disabled():
                     last = measures[name][-1]
-                    print(f"round {round_ + 1}: {name}: {ORDERS / last.seconds:,.0f} rows/s, peak RSS "
-                          f"{last.peak_rss_mib:.0f} MiB, client CPU {last.client_cpu_s:.1f} s, PostgreSQL CPU "
-                          f"{last.postgres_cpu_s:.1f} s", flush=True)
+                    print(
+                        f"round {round_ + 1}: {name}: {ORDERS / last.seconds:,.0f} rows/s, peak RSS "
+                        f"{last.peak_rss_mib:.0f} MiB, client CPU {last.client_cpu_s:.1f} s, PostgreSQL CPU "
+                        f"{last.postgres_cpu_s:.1f} s",
+                        flush=True,
+                    )
     finally:
         process.terminate()
         process.wait()
@@ -298,8 +313,10 @@ def test_throughput_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
         print("|---|---|---|---|---|---|")
         for name, f in figures.items():
             low, high = f["rows_per_s_range"]
-            print(f"| {name} | {f['rows_per_s']:,} | {low:,}–{high:,} | {f['peak_rss_mib']} MiB "
-                  f"| {f['client_cpu_s']} s | {f['postgres_cpu_s']} s |")
+            print(
+                f"| {name} | {f['rows_per_s']:,} | {low:,}–{high:,} | {f['peak_rss_mib']} MiB "
+                f"| {f['client_cpu_s']} s | {f['postgres_cpu_s']} s |"
+            )
         print("\n" + json.dumps(ratios, indent=2, ensure_ascii=False))
     if os.environ.get("BENCH_OUTPUT"):
         Path(os.environ["BENCH_OUTPUT"]).write_text(json.dumps(output, indent=2, ensure_ascii=False) + "\n")

@@ -66,8 +66,12 @@ def _stdlib_server(receiver: WebhookReceiver) -> tuple[str, Callable[[], None]]:
 
 
 def _burst(url: str, size: int, tag: str) -> tuple[int, int, float]:
-    bodies = [json.dumps({"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c1",
-                          "order": {"id": f"{tag}-{i}"}}).encode() for i in range(size)]
+    bodies = [
+        json.dumps(
+            {"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c1", "order": {"id": f"{tag}-{i}"}}
+        ).encode()
+        for i in range(size)
+    ]
     barrier = threading.Barrier(size + 1)
 
     def deliver(body: bytes) -> int | str:

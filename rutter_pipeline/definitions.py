@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 from rutter_pipeline.defs import build_definitions
-from rutter_pipeline.settings import Settings
+from rutter_pipeline.settings import process_settings
 
-defs = build_definitions(Settings.from_env(os.environ))
+defs = build_definitions(process_settings())

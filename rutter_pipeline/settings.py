@@ -1,12 +1,14 @@
 """Every environment variable rutter-pipeline reads, validated in one place.
 
-`Settings.from_env(os.environ)` is the only code that looks at the environment; everything else receives a
-`Settings` (or, inside Dagster, resources configured with `dg.EnvVar`). A missing or malformed variable raises
+This module is the only code that touches the environment: `process_settings()` reads it, `export()` writes
+what Dagster's subprocesses and dbt read (the process boundary). Everything else receives a `Settings` (or,
+inside Dagster, resources configured with `dg.EnvVar`). A missing or malformed variable raises
 `SettingsError` whose message names the variable and says what is expected, without echoing secrets.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +34,10 @@ DEFAULT_HISTORY_MONTHS = 24
 
 _CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
 _CRON_NAMES = {
-    3: {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])},
+    3: {
+        m: i + 1
+        for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+    },
     4: {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 }
 _CRON_ITEM = re.compile(r"^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(\d+))?$")
@@ -119,16 +124,20 @@ class Settings:
             client_id=client_id,
             client_secret=client_secret,
             base_url=_client_setting(check_base_url, env.get("RUTTER_BASE_URL", PRODUCTION_URL), "RUTTER_BASE_URL"),
-            api_version=_client_setting(check_api_version, env.get("RUTTER_API_VERSION", DEFAULT_API_VERSION),
-                                        "RUTTER_API_VERSION"),
+            api_version=_client_setting(
+                check_api_version, env.get("RUTTER_API_VERSION", DEFAULT_API_VERSION), "RUTTER_API_VERSION"
+            ),
             warehouse_url=warehouse_url,
             history_start=_history_start(env, today or datetime.now(UTC).date()),
             incremental_cron=_cron(env),
             dagster_home=Path(env.get("DAGSTER_HOME", ".dagster_home")).absolute(),
             data_dir=Path(env.get("RUTTER_PIPELINE_DATA_DIR", ".rutter_pipeline")).absolute(),
-            dagster_storage_url=database_url(env.get("RUTTER_DAGSTER_STORAGE_URL"),
-                                             name="RUTTER_DAGSTER_STORAGE_URL", postgres_driver=DAGSTER_STORAGE_DRIVER,
-                                             mysql=False),
+            dagster_storage_url=database_url(
+                env.get("RUTTER_DAGSTER_STORAGE_URL"),
+                name="RUTTER_DAGSTER_STORAGE_URL",
+                postgres_driver=DAGSTER_STORAGE_DRIVER,
+                mysql=False,
+            ),
             max_concurrent_runs=_positive_int(env, "RUTTER_MAX_CONCURRENT_RUNS", 4),
             rate_limit=_rate_limit(env),
             freshness_hours=_positive_int(env, "RUTTER_FRESHNESS_HOURS", 6),
@@ -144,11 +153,13 @@ class Settings:
 def _credentials(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     client_id, secret = env.get("RUTTER_CLIENT_ID"), env.get("RUTTER_CLIENT_SECRET")
     if client_id and not secret:
-        raise SettingsError("RUTTER_CLIENT_SECRET is not set but RUTTER_CLIENT_ID is: set both, or neither to use "
-                            "the built-in sandbox")
+        raise SettingsError(
+            "RUTTER_CLIENT_SECRET is not set but RUTTER_CLIENT_ID is: set both, or neither to use the built-in sandbox"
+        )
     if secret and not client_id:
-        raise SettingsError("RUTTER_CLIENT_ID is not set but RUTTER_CLIENT_SECRET is: set both, or neither to use "
-                            "the built-in sandbox")
+        raise SettingsError(
+            "RUTTER_CLIENT_ID is not set but RUTTER_CLIENT_SECRET is: set both, or neither to use the built-in sandbox"
+        )
     return client_id, secret
 
 
@@ -177,8 +188,9 @@ def _sandbox_reason(env: Mapping[str, str], *, chosen: bool, has_credentials: bo
     return "no Rutter credentials and no WAREHOUSE_URL: the zero-configuration demo"
 
 
-def database_url(value: str | None, *, name: str, postgres_driver: str = WAREHOUSE_DRIVER,
-                 mysql: bool = True) -> str | None:
+def database_url(
+    value: str | None, *, name: str, postgres_driver: str = WAREHOUSE_DRIVER, mysql: bool = True
+) -> str | None:
     """A database URL in any common form, with the driver rutter-pipeline uses named explicitly.
 
     `postgresql://`, `postgres://`, `postgresql+psycopg://` and `postgresql+psycopg2://` become
@@ -197,7 +209,8 @@ def database_url(value: str | None, *, name: str, postgres_driver: str = WAREHOU
     if value is None:
         return None
     expected = "postgresql://user:password@host:5432/database" + (
-        " or mysql://user:password@host:3306/database" if mysql else "")
+        " or mysql://user:password@host:3306/database" if mysql else ""
+    )
     scheme, separator, rest = value.partition("://")
     scheme = scheme.lower()
     if not separator or not scheme:
@@ -214,8 +227,9 @@ def database_url(value: str | None, *, name: str, postgres_driver: str = WAREHOU
     except Exception:  # noqa: BLE001 - the message must not echo the URL, which may carry a password
         raise SettingsError(f"{name} is not a valid database URL: expected {expected}") from None
     if not url.database:
-        raise SettingsError(f"{name} names no database: expected {expected}, "
-                            f"got {url.render_as_string(hide_password=True)!r}")
+        raise SettingsError(
+            f"{name} names no database: expected {expected}, got {url.render_as_string(hide_password=True)!r}"
+        )
     if driver == MYSQL_DRIVER and "charset" not in url.query:
         url = url.update_query_dict({"charset": "utf8mb4"})
     return url.render_as_string(hide_password=False)
@@ -287,8 +301,10 @@ def _on_postgres(warehouse_url: str | None) -> bool:
 def _refresh_marts(env: Mapping[str, str], warehouse_url: str | None) -> bool:
     wanted = _flag(env, "RUTTER_REFRESH_MARTS", default=_on_postgres(warehouse_url))
     if wanted and not _on_postgres(warehouse_url):
-        raise SettingsError("RUTTER_REFRESH_MARTS is set but the dbt marts need a PostgreSQL WAREHOUSE_URL; "
-                            "with MySQL the raw tables are loaded and the marts are skipped (leave it unset)")
+        raise SettingsError(
+            "RUTTER_REFRESH_MARTS is set but the dbt marts need a PostgreSQL WAREHOUSE_URL; "
+            "with MySQL the raw tables are loaded and the marts are skipped (leave it unset)"
+        )
     return wanted
 
 
@@ -307,3 +323,38 @@ def _rate_limit(env: Mapping[str, str]) -> tuple[int, float]:
     if match is None or int(match[1]) < 1 or float(match[2]) <= 0:
         raise SettingsError(f"RUTTER_RATE_LIMIT must be '<requests>/<seconds>' such as '500/10', got {value!r}")
     return int(match[1]), float(match[2])
+
+
+def process_settings(*, sandbox: bool = False) -> Settings:
+    """The settings of this process, read from its environment.
+
+    Args:
+        sandbox: the built-in sandbox was chosen on the command line (`--sandbox`).
+
+    Raises:
+        SettingsError: naming the first variable that is malformed.
+    """
+    return Settings.from_env(os.environ, sandbox=sandbox)
+
+
+def export(variables: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Set (or, for None, remove) environment variables of this process, which the processes it starts inherit.
+
+    This is how `dagster.yaml`, the resources' `dg.EnvVar`s, Dagster's run and code-server processes and dbt's
+    `profiles.yml` receive the prepared values.
+
+    Returns:
+        The previous values, so that `export(previous)` restores them.
+    """
+    previous = {name: os.environ.get(name) for name in variables}
+    for name, value in variables.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    return previous
+
+
+def dbt_variable(name: str, default: str = "") -> str:
+    """A variable dbt reads as well (`RUTTER_DBT_SCHEMA`, `PGOPTIONS`), as this process sees it."""
+    return os.environ.get(name) or default

@@ -27,8 +27,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "rutter_pipeline.app.cli", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -79,8 +85,10 @@ def warehouse_rows(url: str) -> dict[str, dict[str, tuple]]:
     try:
         with engine.connect() as conn:
             return {
-                e.name: {row.id: (row.connection_id, row.data, row._deleted_at, row._synced_at)
-                         for row in conn.execute(sa.select(raw_table(e)))}
+                e.name: {
+                    row.id: (row.connection_id, row.data, row._deleted_at, row._synced_at)
+                    for row in conn.execute(sa.select(raw_table(e)))
+                }
                 for e in ENDPOINTS
             }
     finally:
@@ -111,7 +119,8 @@ def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, po
     env["RUTTER_REFRESH_MARTS"] = "0"  # the marts are tested on their own; keep the next syncs quick
     assert_equals_truth(warehouse_rows(postgres_url), sandbox)
     assert recorded_connections(postgres_url) == {
-        (c["id"], c["platform"]) for c in sandbox.connections()}  # the not-ready one too
+        (c["id"], c["platform"]) for c in sandbox.connections()
+    }  # the not-ready one too
 
     shop, books = sandbox.connection_id("SHOPIFY"), sandbox.connection_id("QUICKBOOKS")
     order = next(iter(sandbox.truth(shop, "/orders")))
@@ -141,8 +150,11 @@ def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, po
         incrementals = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "incremental"}))
     assert len(backfills) == 2 * 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfills)
     assert len(incrementals) == 2 * 3
-    assert_no_secret_stored(env["RUTTER_DAGSTER_STORAGE_URL"], postgres_url,
-                            secrets=[DEFAULT_CLIENT_SECRET, *(c["access_token"] for c in sandbox.connections())])
+    assert_no_secret_stored(
+        env["RUTTER_DAGSTER_STORAGE_URL"],
+        postgres_url,
+        secrets=[DEFAULT_CLIENT_SECRET, *(c["access_token"] for c in sandbox.connections())],
+    )
 
 
 def recorded_connections(url: str) -> set[tuple[str, str]]:
@@ -160,14 +172,18 @@ def assert_no_secret_stored(*urls: str, secrets: list[str]) -> None:
         engine = sa.create_engine(url)
         try:
             with engine.connect() as conn:
-                tables = conn.execute(sa.text(
-                    "SELECT table_schema, table_name FROM information_schema.tables "
-                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'"))
+                tables = conn.execute(
+                    sa.text(
+                        "SELECT table_schema, table_name FROM information_schema.tables "
+                        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'"
+                    )
+                )
                 for schema, table in tables.all():
                     for secret in secrets:
-                        found = conn.execute(sa.text(
-                            f'SELECT count(*) FROM "{schema}"."{table}" AS t WHERE t::text LIKE :pattern'),
-                            {"pattern": f"%{secret}%"}).scalar_one()
+                        found = conn.execute(
+                            sa.text(f'SELECT count(*) FROM "{schema}"."{table}" AS t WHERE t::text LIKE :pattern'),
+                            {"pattern": f"%{secret}%"},
+                        ).scalar_one()
                         assert found == 0, f"{schema}.{table} holds a secret"
         finally:
             engine.dispose()
@@ -196,15 +212,30 @@ def test_bad_arguments_exit_2() -> None:
 
 def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -> None:
     port = free_port()
-    receiver = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "webhooks", "--port", str(port)],
-                                env=env, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "rutter_pipeline.app.cli", "webhooks", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert f"127.0.0.1:{port}" in receiver.stdout.readline()
-        body = json.dumps({"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c-1",
-                           "access_token": "t", "order": {"id": "order-1"}}).encode()
-        reply = requests.post(f"http://127.0.0.1:{port}/", data=body, timeout=30,
-                              headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET),
-                                       "Content-Type": "application/json"})
+        body = json.dumps(
+            {
+                "type": "ORDER",
+                "code": "ORDER_DELETED",
+                "connection_id": "c-1",
+                "access_token": "t",
+                "order": {"id": "order-1"},
+            }
+        ).encode()
+        reply = requests.post(
+            f"http://127.0.0.1:{port}/",
+            data=body,
+            timeout=30,
+            headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET), "Content-Type": "application/json"},
+        )
         assert reply.json() == {"status": "deleted"}
     finally:
         receiver.terminate()
@@ -219,21 +250,31 @@ def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -
 
 
 def test_webhooks_without_a_client_secret_refuse_to_start_unless_the_sandbox_is_chosen(postgres_url) -> None:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_"))},
-           "WAREHOUSE_URL": postgres_url}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_"))},
+        "WAREHOUSE_URL": postgres_url,
+    }
     refused = cli("webhooks", "--port", str(free_port()), env=env, timeout=60)
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1
     assert "RUTTER_CLIENT_SECRET" in refused.stderr and "not set" in refused.stderr
     port = free_port()
-    receiver = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "webhooks", "--port", str(port),
-                                 "--sandbox"], env=env, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "rutter_pipeline.app.cli", "webhooks", "--port", str(port), "--sandbox"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert f"127.0.0.1:{port}" in receiver.stdout.readline()
         body = json.dumps({"type": "CONNECTION", "code": "INITIAL_UPDATE", "connection_id": "c-1"}).encode()
-        reply = requests.post(f"http://127.0.0.1:{port}/", data=body, timeout=30,
-                              headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET),
-                                       "Content-Type": "application/json"})
+        reply = requests.post(
+            f"http://127.0.0.1:{port}/",
+            data=body,
+            timeout=30,
+            headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET), "Content-Type": "application/json"},
+        )
         assert reply.json() == {"status": "queued"}
     finally:
         receiver.terminate()

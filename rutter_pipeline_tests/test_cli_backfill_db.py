@@ -17,12 +17,14 @@ def _months(env: dict[str, str]) -> list[str]:
     return [f"{(year * 12 + month - 1 + i) // 12}-{(year * 12 + month - 1 + i) % 12 + 1:02d}" for i in range(3)]
 
 
-def test_backfill_runs_exactly_the_chosen_months_as_a_dagster_backfill(env, shop_and_books, postgres_url,
-                                                                        monkeypatch) -> None:
+def test_backfill_runs_exactly_the_chosen_months_as_a_dagster_backfill(
+    env, shop_and_books, postgres_url, monkeypatch
+) -> None:
     shop = shop_and_books.connection_id("SHOPIFY")
     first, second, third = _months(env)
-    done = cli("backfill", "--connection", shop, "--from", first, "--to", second,
-               "--asset", "rutter/commerce/orders", env=env)
+    done = cli(
+        "backfill", "--connection", shop, "--from", first, "--to", second, "--asset", "rutter/commerce/orders", env=env
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
     for key in ("DAGSTER_HOME", "RUTTER_DAGSTER_STORAGE_URL"):
@@ -51,8 +53,16 @@ def test_backfill_arguments_are_checked_with_one_line_errors(env, shop_and_books
         ("--connection", shop, "--from", "2025-13", "--to", second): "--from must be a month as YYYY-MM",
         ("--connection", shop, "--from", second, "--to", first): f"--from {second} is after --to {first}",
         ("--connection", shop, "--from", "1999-01", "--to", second): "outside the partitions",
-        ("--connection", shop, "--from", first, "--to", second, "--asset", "rutter/accounting/invoices"):
-            "unknown asset rutter/accounting/invoices",
+        (
+            "--connection",
+            shop,
+            "--from",
+            first,
+            "--to",
+            second,
+            "--asset",
+            "rutter/accounting/invoices",
+        ): "unknown asset rutter/accounting/invoices",
     }
     for args, message in cases.items():
         done = cli("backfill", *args, env=env)
@@ -67,8 +77,14 @@ def test_db_opens_psql_on_the_embedded_postgresql(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "rutter_pipeline.cli", "db"], env=env, input="select 40 + 2;\n",
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "rutter_pipeline.app.cli", "db"],
+        env=env,
+        input="select 40 + 2;\n",
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "42" in done.stdout
     printed = cli("db", "--print", env=env, timeout=180)

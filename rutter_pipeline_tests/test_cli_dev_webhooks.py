@@ -25,9 +25,23 @@ READY = "Receiving Rutter webhooks at "
 def dev(env: dict[str, str], webhooks_port: int, *options: str) -> Iterator[list[str]]:
     """`rutter-pipeline dev` until the receiver is up; yields the lines it printed before then."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "rutter_pipeline.cli", "dev", "--port", str(free_port()),
-         "--webhooks-port", str(webhooks_port), *options],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "rutter_pipeline.app.cli",
+            "dev",
+            "--port",
+            str(free_port()),
+            "--webhooks-port",
+            str(webhooks_port),
+            *options,
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         lines = []
         while not lines or not lines[-1].startswith(READY):
@@ -47,8 +61,11 @@ def inbox(url: str, count: int) -> list[sa.Row]:
         while True:
             with engine.connect() as db:
                 has_inbox = sa.inspect(db).has_table("_webhook_events", schema="rutter")
-                rows = db.execute(sa.text("select code, connection_id from rutter._webhook_events")).all() \
-                    if has_inbox else []
+                rows = (
+                    db.execute(sa.text("select code, connection_id from rutter._webhook_events")).all()
+                    if has_inbox
+                    else []
+                )
             if len(rows) >= count or time.monotonic() > deadline:
                 return rows
             time.sleep(0.2)
@@ -75,12 +92,15 @@ def test_dev_receives_the_built_in_sandboxs_webhooks(tmp_path, postgres_url, dag
     port = free_port()
     # A real WAREHOUSE_URL: the sandbox runs only when chosen.
     with dev(base_env(tmp_path, postgres_url, dagster_storage_url), port, "--sandbox") as lines:
-        sandbox_url = next(line for line in lines if line.startswith("The built-in sandbox serves ")).rsplit(
-            " ", 1)[-1].removesuffix("/versioned")
+        serves = next(line for line in lines if line.startswith("The built-in sandbox serves "))
+        sandbox_url = serves.rsplit(" ", 1)[-1].removesuffix("/versioned")
         assert lines[-1] == f"{READY}http://127.0.0.1:{port}/"
         admin = f"{sandbox_url}/_sandbox"
-        amazon = next(c["id"] for c in requests.get(f"{admin}/connections", timeout=30).json()["connections"]
-                      if c["status"] == "not_ready")
+        amazon = next(
+            c["id"]
+            for c in requests.get(f"{admin}/connections", timeout=30).json()["connections"]
+            if c["status"] == "not_ready"
+        )
         assert requests.post(f"{admin}/make_ready", data=json.dumps({"connection_id": amazon}), timeout=30).ok
         assert inbox(postgres_url, 1) == [("INITIAL_UPDATE", amazon)]
 
@@ -88,11 +108,15 @@ def test_dev_receives_the_built_in_sandboxs_webhooks(tmp_path, postgres_url, dag
 def test_dev_with_rutter_credentials_accepts_only_their_secret(tmp_path, postgres_url, dagster_storage_url) -> None:
     port = free_port()
     secret = "acme-client-secret"
-    with Sandbox(seed=5, profile="empty", client_id="acme", client_secret=secret,
-                 webhook_url=f"http://127.0.0.1:{port}/") as rutter:
+    with Sandbox(
+        seed=5, profile="empty", client_id="acme", client_secret=secret, webhook_url=f"http://127.0.0.1:{port}/"
+    ) as rutter:
         amazon = rutter.add_connection("AMAZON", name="Not ready", ready=False)["id"]
         env = base_env(tmp_path, postgres_url, dagster_storage_url) | {
-            "RUTTER_BASE_URL": rutter.base_url, "RUTTER_CLIENT_ID": "acme", "RUTTER_CLIENT_SECRET": secret}
+            "RUTTER_BASE_URL": rutter.base_url,
+            "RUTTER_CLIENT_ID": "acme",
+            "RUTTER_CLIENT_SECRET": secret,
+        }
         with dev(env, port):
             forged = json.dumps({"type": "CONNECTION", "code": "INITIAL_UPDATE", "connection_id": "forged"}).encode()
             assert post(f"http://127.0.0.1:{port}/", forged, DEFAULT_CLIENT_SECRET) == 401

@@ -35,9 +35,12 @@ def test_defaults_use_the_sandbox_and_embedded_database() -> None:
 
 
 def test_credentials_switch_to_real_rutter_and_stay_out_of_repr() -> None:
-    s = settings(RUTTER_CLIENT_ID="org-id", RUTTER_CLIENT_SECRET="very-secret-value",
-                 WAREHOUSE_URL="postgresql+psycopg2://u:db-password@db.example:5432/warehouse",
-                 RUTTER_DAGSTER_STORAGE_URL="postgresql://u:other-password@db.example/dagster")
+    s = settings(
+        RUTTER_CLIENT_ID="org-id",
+        RUTTER_CLIENT_SECRET="very-secret-value",
+        WAREHOUSE_URL="postgresql+psycopg2://u:db-password@db.example:5432/warehouse",
+        RUTTER_DAGSTER_STORAGE_URL="postgresql://u:other-password@db.example/dagster",
+    )
     assert not s.uses_sandbox and s.client_secret == "very-secret-value"
     shown = repr(s)
     assert "org-id" in shown
@@ -85,9 +88,14 @@ def test_secret_is_not_echoed_in_errors() -> None:
 
 
 def test_valid_values_are_normalised() -> None:
-    s = settings(RUTTER_HISTORY_START="2025-02-17", RUTTER_INCREMENTAL_CRON="  */15  1-5 * jan-mar mon,fri ",
-                 RUTTER_RATE_LIMIT="50/2.5", RUTTER_BASE_URL="http://127.0.0.1:8765/versioned/",
-                 WAREHOUSE_URL="mysql+pymysql://root@127.0.0.1:3306/warehouse?charset=utf8mb4", RUTTER_SANDBOX="1")
+    s = settings(
+        RUTTER_HISTORY_START="2025-02-17",
+        RUTTER_INCREMENTAL_CRON="  */15  1-5 * jan-mar mon,fri ",
+        RUTTER_RATE_LIMIT="50/2.5",
+        RUTTER_BASE_URL="http://127.0.0.1:8765/versioned/",
+        WAREHOUSE_URL="mysql+pymysql://root@127.0.0.1:3306/warehouse?charset=utf8mb4",
+        RUTTER_SANDBOX="1",
+    )
     assert s.history_start == date(2025, 2, 1)
     assert s.incremental_cron == "*/15 1-5 * jan-mar mon,fri"
     assert s.rate_limit == (50, 2.5)
@@ -106,8 +114,11 @@ def test_the_marts_are_built_on_postgresql_and_skipped_on_mysql() -> None:
 @pytest.mark.parametrize(
     ("given", "warehouse", "storage"),
     [
-        ("postgresql://etl:pw@db:5432/wh", "postgresql+psycopg://etl:pw@db:5432/wh",
-         "postgresql+psycopg2://etl:pw@db:5432/wh"),
+        (
+            "postgresql://etl:pw@db:5432/wh",
+            "postgresql+psycopg://etl:pw@db:5432/wh",
+            "postgresql+psycopg2://etl:pw@db:5432/wh",
+        ),
         ("postgres://etl:pw@db/wh", "postgresql+psycopg://etl:pw@db/wh", "postgresql+psycopg2://etl:pw@db/wh"),
         ("postgresql+psycopg://etl@db/wh", "postgresql+psycopg://etl@db/wh", "postgresql+psycopg2://etl@db/wh"),
         ("postgresql+psycopg2://etl@db/wh", "postgresql+psycopg://etl@db/wh", "postgresql+psycopg2://etl@db/wh"),

@@ -68,8 +68,9 @@ def loaded_months(url: str, sandbox: Sandbox) -> dict[tuple[str, str], set[str]]
     engine = sa.create_engine(url.replace("postgresql+psycopg2://", "postgresql://"))
     try:
         with engine.connect() as conn:
-            streams = conn.execute(sa.text("SELECT connection_id, stream FROM rutter._sync_state "
-                                           "WHERE stream LIKE 'backfill:%'")).all()
+            streams = conn.execute(
+                sa.text("SELECT connection_id, stream FROM rutter._sync_state WHERE stream LIKE 'backfill:%'")
+            ).all()
     finally:
         engine.dispose()
     found: dict[tuple[str, str], set[str]] = {}
@@ -83,8 +84,10 @@ def assert_every_month_loaded(url: str, sandbox: Sandbox) -> None:
     found = loaded_months(url, sandbox)
     for connection in sandbox.connections():
         for endpoint in endpoints_for(family_of(connection["platform"])):
-            assert found.get((connection["id"], endpoint.name)) == set(_months()), (connection["platform"],
-                                                                                   endpoint.name)
+            assert found.get((connection["id"], endpoint.name)) == set(_months()), (
+                connection["platform"],
+                endpoint.name,
+            )
 
 
 def _with_scheme(url: str, scheme: str) -> str:
@@ -94,8 +97,12 @@ def _with_scheme(url: str, scheme: str) -> str:
 def test_every_postgresql_url_form_syncs(user_env, postgres_url, small_shop) -> None:
     # One run at a time in this process: the point is the URL, not the parallel workers.
     for scheme in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
-        env = {**user_env, "WAREHOUSE_URL": _with_scheme(postgres_url, scheme), "RUTTER_MAX_CONCURRENT_RUNS": "1",
-               "RUTTER_DAGSTER_STORAGE_URL": _with_scheme(user_env["RUTTER_DAGSTER_STORAGE_URL"], scheme)}
+        env = {
+            **user_env,
+            "WAREHOUSE_URL": _with_scheme(postgres_url, scheme),
+            "RUTTER_MAX_CONCURRENT_RUNS": "1",
+            "RUTTER_DAGSTER_STORAGE_URL": _with_scheme(user_env["RUTTER_DAGSTER_STORAGE_URL"], scheme),
+        }
         result = cli("sync", env=env)
         assert result.returncode == 0, (scheme, result.stdout + result.stderr)
     assert_every_month_loaded(postgres_url, small_shop)
@@ -104,8 +111,10 @@ def test_every_postgresql_url_form_syncs(user_env, postgres_url, small_shop) -> 
 def test_every_mysql_url_form_syncs(user_env, mysql_url) -> None:
     bare_mysql = mysql_url.split("?")[0]
     for scheme in ("mysql", "mysql+pymysql", "mariadb"):
-        result = cli("sync", env={**user_env, "WAREHOUSE_URL": _with_scheme(bare_mysql, scheme),
-                                  "RUTTER_MAX_CONCURRENT_RUNS": "1"})
+        result = cli(
+            "sync",
+            env={**user_env, "WAREHOUSE_URL": _with_scheme(bare_mysql, scheme), "RUTTER_MAX_CONCURRENT_RUNS": "1"},
+        )
         assert result.returncode == 0, (scheme, result.stdout + result.stderr)
     engine = sa.create_engine(mysql_url)
     try:
@@ -152,8 +161,9 @@ def test_a_real_warehouse_without_credentials_is_refused(user_env, postgres_url)
 
 
 def test_the_sandbox_chosen_says_so_first_and_marks_its_rows(user_env, postgres_url) -> None:
-    env = {k: v for k, v in user_env.items() if k not in ("RUTTER_CLIENT_ID", "RUTTER_CLIENT_SECRET",
-                                                           "RUTTER_BASE_URL")}
+    env = {
+        k: v for k, v in user_env.items() if k not in ("RUTTER_CLIENT_ID", "RUTTER_CLIENT_SECRET", "RUTTER_BASE_URL")
+    }
     env["RUTTER_HISTORY_START"] = _months()[-1]
     result = cli("sync", "--sandbox", env=env)
     assert result.stdout.splitlines()[0].startswith("Using the built-in Rutter sandbox (chosen with --sandbox)")
@@ -194,8 +204,14 @@ def test_a_bad_value_is_one_line_naming_the_variable(user_env, variable, value, 
 
 
 def _start_sync(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "sync"], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rutter_pipeline.app.cli", "sync"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_killed_sync_is_redone_and_a_second_sync_waits_its_turn(user_env, postgres_url, small_shop) -> None:
@@ -238,8 +254,9 @@ def test_a_dropped_database_connection_is_one_clear_line(user_env, postgres_url,
         assert "_backfill" in sync.stdout.readline()
         with admin.connect() as conn:
             conn.execute(sa.text(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-                         {"name": name})
+            conn.execute(
+                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+            )
         out, err = sync.communicate(timeout=300)
     finally:
         with admin.connect() as conn:

@@ -50,11 +50,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[*rutter_assets(grids), *(dbt_assets_defs if marts else [])],
         asset_checks=[rutter_checks(freshness_hours=settings.freshness_hours)],
         jobs=[*backfills, *incrementals.values(), checks_job(), *([refresh_marts_job] if marts else [])],
-        schedules=[incremental_schedule(family, job=job, cron=settings.incremental_cron)
-                   for family, job in incrementals.items()],
+        schedules=[
+            incremental_schedule(family, job=job, cron=settings.incremental_cron)
+            for family, job in incrementals.items()
+        ],
         # The families' grids share their months, which is all the sensor reads from a grid.
-        sensors=[connection_sensor(grids[Family.COMMERCE], backfills, source=settings.rutter_source),
-                 *([refresh_marts_sensor] if marts else []),
-                 readiness_sensor(grids[Family.COMMERCE], backfills, source=settings.rutter_source), changes_sensor(incrementals)],
+        sensors=[
+            connection_sensor(grids[Family.COMMERCE], backfills, source=settings.rutter_source),
+            *([refresh_marts_sensor] if marts else []),
+            readiness_sensor(grids[Family.COMMERCE], backfills, source=settings.rutter_source),
+            changes_sensor(incrementals),
+        ],
         resources=resources(settings),
     )

@@ -97,8 +97,9 @@ def family_assets(family: Family, *, partitions_def: dg.MultiPartitionsDefinitio
             connection = rutter.connection(target.connection_id)
             for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
                 try:
-                    result = backfill_endpoint(endpoints[key], rutter=rutter, warehouse=warehouse,
-                                               connection=connection, target=target)
+                    result = backfill_endpoint(
+                        endpoints[key], rutter=rutter, warehouse=warehouse, connection=connection, target=target
+                    )
                 except Exception as exc:  # noqa: BLE001 - one endpoint's failure must not hide the others' results
                     context.log.error(f"{endpoints[key].path} {target.month} of {connection.id} failed: {exc!r}")
                     failed.append(f"{endpoints[key].path} {target.month}")
@@ -106,19 +107,32 @@ def family_assets(family: Family, *, partitions_def: dg.MultiPartitionsDefinitio
                 if single:
                     yield result
                 else:
-                    context.log_event(dg.AssetMaterialization(asset_key=key, partition=str(partition),
-                                                              metadata=result.metadata))
+                    context.log_event(
+                        dg.AssetMaterialization(asset_key=key, partition=str(partition), metadata=result.metadata)
+                    )
         if failed:
             raise dg.Failure(f"backfill failed for {', '.join(failed)}; see the log above")
 
     return _backfill
 
 
-def backfill_endpoint(endpoint: Endpoint, *, rutter: RutterResource, warehouse: WarehouseResource,
-                      connection: Connection, target: ConnectionMonth) -> dg.MaterializeResult:
+def backfill_endpoint(
+    endpoint: Endpoint,
+    *,
+    rutter: RutterResource,
+    warehouse: WarehouseResource,
+    connection: Connection,
+    target: ConnectionMonth,
+) -> dg.MaterializeResult:
     """Backfill one endpoint's window and describe it for the UI."""
-    summary = sync.backfill(client=rutter.client, engine=warehouse.engine, connection=connection,
-                            endpoint=endpoint, window=target.window, month=target.month)
+    summary = sync.backfill(
+        client=rutter.client,
+        engine=warehouse.engine,
+        connection=connection,
+        endpoint=endpoint,
+        window=target.window,
+        month=target.month,
+    )
     figures = metadata.summary_metadata(summary, pull="backfill")
     figures["connection"] = f"{connection_label(connection)} ({connection.id})"
     figures["window"] = str(target.window)

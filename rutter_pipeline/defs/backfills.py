@@ -80,9 +80,12 @@ class MissingMonth:
     def describe(self) -> str:
         """One line for the report: which month, how often it failed, why, and when it is tried again."""
         when = "now" if self.retry_at is None else self.retry_at.strftime("%Y-%m-%d %H:%M UTC")
-        return (f"{self.family.value} {self.month} of {self.connection_id}: failed {self.failures} time(s)"
-                f"{f' ({self.last_error})' if self.last_error else ''}; next try {when}, or now with "
-                f"`rutter-pipeline repull --connection {self.connection_id} --month {self.month}`")
+        return (
+            f"{self.family.value} {self.month} of {self.connection_id}: failed {self.failures} time(s)"
+            f"{f' ({self.last_error})' if self.last_error else ''}; next try {when}, or now with "
+            f"`rutter-pipeline repull --connection {self.connection_id} --month {self.month}`"
+        )
+
 
 #: How many months of one connection a run of the sensor covers. Each run of the daemon is a process that loads
 #: the code first (seconds, on a busy machine many), so a run per month made the sensor's backfill four times
@@ -90,8 +93,9 @@ class MissingMonth:
 MONTHS_PER_RUN = 6
 
 
-def month_range_requests(missing: list[MissingMonth], *, months: list[str],
-                         per_run: int = MONTHS_PER_RUN) -> list[dg.RunRequest]:
+def month_range_requests(
+    missing: list[MissingMonth], *, months: list[str], per_run: int = MONTHS_PER_RUN
+) -> list[dg.RunRequest]:
     """Run requests covering the missing months in ranges of up to `per_run` consecutive months.
 
     Months are grouped per (connection, family) and only while consecutive in `months` (the grid's month keys),
@@ -115,12 +119,17 @@ def month_range_requests(missing: list[MissingMonth], *, months: list[str],
                 continue
             start = partition_key(first.connection_id, first.month)
             end = partition_key(last.connection_id, last.month)
-            requests.append(dg.RunRequest(
-                run_key=f"{first.job_name}:{start}..{last.month}:run-{max(m.runs for m in run) + 1}",
-                job_name=first.job_name,
-                tags={**connection_tags(first.connection_id, pull="backfill", label=first.label),
-                      ASSET_PARTITION_RANGE_START_TAG: str(start), ASSET_PARTITION_RANGE_END_TAG: str(end)},
-            ))
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{first.job_name}:{start}..{last.month}:run-{max(m.runs for m in run) + 1}",
+                    job_name=first.job_name,
+                    tags={
+                        **connection_tags(first.connection_id, pull="backfill", label=first.label),
+                        ASSET_PARTITION_RANGE_START_TAG: str(start),
+                        ASSET_PARTITION_RANGE_END_TAG: str(end),
+                    },
+                )
+            )
     return requests
 
 
@@ -187,9 +196,16 @@ def _missing(connection: Connection, family: Family, month: str, runs: list[dg.R
     latest = failed[0]
     ended = latest.end_time or latest.update_timestamp.timestamp()
     retry_at = datetime.fromtimestamp(ended, UTC) + retry_delay(len(failed))
-    return MissingMonth(connection.id, family, month, failures=len(failed), runs=len(runs),
-                        last_error=latest.dagster_run.tags.get(ERROR_TAG, ""),
-                        retry_at=retry_at if len(failed) >= 2 else None, label=connection_label(connection))
+    return MissingMonth(
+        connection.id,
+        family,
+        month,
+        failures=len(failed),
+        runs=len(runs),
+        last_error=latest.dagster_run.tags.get(ERROR_TAG, ""),
+        retry_at=retry_at if len(failed) >= 2 else None,
+        label=connection_label(connection),
+    )
 
 
 #: Tag `rutter-pipeline sync` puts on a failed run: the first line of why (shown when the month is retried).
@@ -202,9 +218,13 @@ def _history(instance: dg.DagsterInstance, *, job_name: str, connection_id: str)
         filters=dg.RunsFilter(job_name=job_name, tags={f"dagster/partition/{CONNECTION}": connection_id})
     )
     # The sensor's runs of several months carry a range instead of a partition tag.
-    records += [r for r in instance.get_run_records(
-        filters=dg.RunsFilter(job_name=job_name, tags={CONNECTION_TAG: connection_id}))
-        if ASSET_PARTITION_RANGE_START_TAG in r.dagster_run.tags]
+    records += [
+        r
+        for r in instance.get_run_records(
+            filters=dg.RunsFilter(job_name=job_name, tags={CONNECTION_TAG: connection_id})
+        )
+        if ASSET_PARTITION_RANGE_START_TAG in r.dagster_run.tags
+    ]
     records.sort(key=lambda r: r.create_timestamp, reverse=True)
     by_month: dict[str, list[dg.RunRecord]] = defaultdict(list)
     for record in records:  # newest first

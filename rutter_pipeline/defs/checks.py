@@ -47,7 +47,8 @@ def rutter_checks(*, freshness_hours: int) -> dg.AssetChecksDefinition:
         NO_DUPLICATES: duplicates,
         QUARANTINE_EMPTY: quarantined,
         WATERMARK_FRESH: lambda conn, endpoint: freshness(
-            conn, endpoint, oldest_allowed=datetime.now(UTC) - timedelta(hours=freshness_hours)),
+            conn, endpoint, oldest_allowed=datetime.now(UTC) - timedelta(hours=freshness_hours)
+        ),
     }
     endpoints = {asset_key(endpoint): endpoint for endpoint in ENDPOINTS}
 
@@ -64,9 +65,12 @@ def rutter_checks(*, freshness_hours: int) -> dg.AssetChecksDefinition:
 def checks_job() -> dg.UnresolvedAssetJobDefinition:
     """A job running every Rutter check (after `rutter-pipeline sync`, or from the UI)."""
     keys = [dg.AssetCheckKey(spec.asset_key, spec.name) for spec in check_specs()]
-    return dg.define_asset_job(CHECKS_JOB, selection=dg.AssetSelection.checks(*keys),
-                               executor_def=dg.in_process_executor,
-                               description="Check every Rutter table: duplicates, quarantine, freshness.")
+    return dg.define_asset_job(
+        CHECKS_JOB,
+        selection=dg.AssetSelection.checks(*keys),
+        executor_def=dg.in_process_executor,
+        description="Check every Rutter table: duplicates, quarantine, freshness.",
+    )
 
 
 def duplicates(conn: sa.Connection, endpoint: Endpoint) -> dg.AssetCheckResult:
@@ -108,16 +112,18 @@ def freshness(conn: sa.Connection, endpoint: Endpoint, *, oldest_allowed: dateti
     """Connections with rows in the table whose incremental watermark is missing or older than allowed."""
     table = raw_table(endpoint)
     connections = sa.select(table.c.connection_id).distinct().subquery()
-    pulled = (
-        sa.select(connections.c.connection_id, sync_state.c.updated_at)
-        .select_from(connections.outerjoin(
+    pulled = sa.select(connections.c.connection_id, sync_state.c.updated_at).select_from(
+        connections.outerjoin(
             sync_state,
-            sa.and_(sync_state.c.connection_id == connections.c.connection_id,
-                    sync_state.c.stream == incremental_stream(endpoint.name)),
-        ))
+            sa.and_(
+                sync_state.c.connection_id == connections.c.connection_id,
+                sync_state.c.stream == incremental_stream(endpoint.name),
+            ),
+        )
     )
     stale = sorted(
-        connection_id for connection_id, updated_at in conn.execute(pulled)
+        connection_id
+        for connection_id, updated_at in conn.execute(pulled)
         if updated_at is None or _utc(updated_at) < oldest_allowed
     )
     return dg.AssetCheckResult(

@@ -13,9 +13,8 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,11 @@ import dagster as dg
 import sqlalchemy as sa
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import PULL_TAG
 from rutter_pipeline.defs.resources import WarehouseResource
 from rutter_pipeline.rutter import catalog
+from rutter_pipeline.settings import dbt_variable, export
 
 #: The dbt project, kept beside the package in the repository.
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_models"
@@ -71,9 +72,7 @@ def dbt_env_from_url(url: sa.URL | str) -> dict[str, str]:
     """
     parsed = sa.make_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() != "postgresql":
-        raise ValueError(
-            f"the dbt marts need a PostgreSQL warehouse; this warehouse is {parsed.get_backend_name()!r}"
-        )
+        raise ValueError(f"the dbt marts need a PostgreSQL warehouse; this warehouse is {parsed.get_backend_name()!r}")
     if not parsed.database:
         raise ValueError("the warehouse URL names no database")
     query = {key: value if isinstance(value, str) else value[0] for key, value in parsed.query.items()}
@@ -129,12 +128,25 @@ def prepare_dbt_manifest() -> Path:
 def _run_dbt_parse(target: Path) -> None:
     # A subprocess keeps dbt's global state and logging out of the Dagster process.
     command = [
-        sys.executable, "-m", "dbt.cli.main", "parse", "--quiet",
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target), "--log-path", str(target),
+        sys.executable,
+        "-m",
+        "dbt.cli.main",
+        "parse",
+        "--quiet",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
     ]
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    previous = export({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    finally:
+        export(previous)
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed in {DBT_PROJECT_DIR}:\n{result.stdout}{result.stderr}")
     # dbt leaves an unchanged manifest untouched; the timestamp records that it was checked.
@@ -147,8 +159,7 @@ class RutterDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         """`rutter/<family>/<object>` for a raw Rutter table, `<layer>/<model>` for a model (`marts/fct_orders`)."""
         if dbt_resource_props["resource_type"] == "source" and dbt_resource_props["source_name"] == RUTTER_SOURCE:
-            endpoint = catalog.get(dbt_resource_props["name"])
-            return dg.AssetKey(["rutter", endpoint.family.value, endpoint.object_name])
+            return asset_key(catalog.get(dbt_resource_props["name"]))
         layer = _layer(dbt_resource_props)
         if layer is None:
             return super().get_asset_key(dbt_resource_props)
@@ -166,24 +177,9 @@ def _layer(dbt_resource_props: Mapping[str, Any]) -> str | None:
     return fqn[1] if dbt_resource_props["resource_type"] == "model" and len(fqn) > 2 else None
 
 
-@contextmanager
-def _dbt_environment(env: Mapping[str, str]) -> Iterator[None]:
-    """Expose the profile's variables to the dbt subprocess only while it is started."""
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def marts_schema() -> str:
     """The schema the marts are built in (`RUTTER_DBT_SCHEMA`, as `profiles.yml` reads it)."""
-    return os.environ.get("RUTTER_DBT_SCHEMA", "analytics")
+    return dbt_variable("RUTTER_DBT_SCHEMA", "analytics")
 
 
 def sources_state(engine: sa.Engine, *, today: date | None = None) -> str:
@@ -194,16 +190,14 @@ def sources_state(engine: sa.Engine, *, today: date | None = None) -> str:
     a build would give the same marts.
     """
     tables = sorted(endpoint.name for family in catalog.Family for endpoint in catalog.endpoints_for(family))
-    query = " union all ".join(
-        f"select '{name}', count(*), max(_synced_at) from rutter.{name}" for name in tables
-    )
+    query = " union all ".join(f"select '{name}', count(*), max(_synced_at) from rutter.{name}" for name in tables)
     digest = hashlib.sha256()
     with engine.connect() as conn:
         for row in conn.execute(sa.text(query)):
             digest.update(repr(tuple(row)).encode())
     for path in sorted(_project_files()):
         digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode() + path.read_bytes())
-    digest.update((today or datetime.now(timezone.utc).date()).isoformat().encode())
+    digest.update((today or datetime.now(UTC).date()).isoformat().encode())
     return digest.hexdigest()
 
 
@@ -221,7 +215,9 @@ def record_built_from(engine: sa.Engine, state: str) -> None:
     table = f"{marts_schema()}.{BUILT_FROM_TABLE}"
     with engine.begin() as conn:
         conn.execute(sa.text(f"create schema if not exists {marts_schema()}"))
-        conn.execute(sa.text(f"create table if not exists {table} (state text not null, built_at timestamptz not null)"))
+        conn.execute(
+            sa.text(f"create table if not exists {table} (state text not null, built_at timestamptz not null)")
+        )
         conn.execute(sa.text(f"delete from {table}"))
         conn.execute(sa.text(f"insert into {table} values (:state, now())"), {"state": state})
 
@@ -229,7 +225,7 @@ def record_built_from(engine: sa.Engine, state: str) -> None:
 def dbt_env(url: sa.URL | str) -> dict[str, str]:
     """The environment of a dbt build against the warehouse at `url`: the profile's variables and the
     connection options that stop the server's queries when dbt dies (`DBT_PGOPTIONS`)."""
-    options = " ".join(filter(None, [os.environ.get("PGOPTIONS"), DBT_PGOPTIONS]))
+    options = " ".join(filter(None, [dbt_variable("PGOPTIONS"), DBT_PGOPTIONS]))
     return {**dbt_env_from_url(url), "PGOPTIONS": options}
 
 
@@ -250,8 +246,12 @@ def underwriting_marts(context, dbt: DbtCliResource, warehouse: WarehouseResourc
     if state == last_built_from(engine):
         context.log.info("The raw tables have not changed since the marts were last built; nothing to build.")
         return
-    with _dbt_environment(dbt_env(engine.url)):
+    # dbt reads its profile's variables from the environment it inherits when it is started.
+    previous = export(dbt_env(engine.url))
+    try:
         invocation = dbt.cli(["build"], context=context)
+    finally:
+        export(previous)
     yield from invocation.stream()
     if invocation.is_successful():
         record_built_from(engine, state)
@@ -294,9 +294,7 @@ def _finished_sync_runs(instance: dg.DagsterInstance, *, after: datetime | None)
 
 
 def _active_sync_run_count(instance: dg.DagsterInstance) -> int:
-    return instance.get_runs_count(
-        filters=dg.RunsFilter(statuses=_ACTIVE_STATUSES, tags={PULL_TAG: list(SYNC_PULLS)})
-    )
+    return instance.get_runs_count(filters=dg.RunsFilter(statuses=_ACTIVE_STATUSES, tags={PULL_TAG: list(SYNC_PULLS)}))
 
 
 @dg.sensor(
@@ -312,7 +310,7 @@ def refresh_marts_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest |
     the burst into one refresh instead of one per run. The cursor is the end time of the newest sync run
     already covered.
     """
-    after = datetime.fromtimestamp(float(context.cursor), tz=timezone.utc) if context.cursor else None
+    after = datetime.fromtimestamp(float(context.cursor), tz=UTC) if context.cursor else None
     finished = [r for r in _finished_sync_runs(context.instance, after=after) if r.end_time is not None]
     newest = max((r.end_time for r in finished if after is None or r.end_time > after.timestamp()), default=None)
     if newest is None:

@@ -72,6 +72,7 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
         partitions_def: the family's (connection, month) grid, whose month partitions the pull's
             materializations are recorded on.
     """
+
     @dg.op(name=f"pull_{family.value}_changes", out=dg.Out(dg.Nothing))
     def pull_changes(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:  # noqa: ANN001 - Dagster rejects the string annotation `from __future__ import annotations` makes
         """Pull every endpoint's changes since its watermark for the run's connection."""
@@ -80,13 +81,17 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
         connection = rutter.connection(context.partition_key)
         months = month_keys(partitions_def)
         for endpoint in endpoints_for(family):
-            summary = sync.incremental(client=rutter.client, engine=warehouse.engine, connection=connection,
-                                       endpoint=endpoint)
+            summary = sync.incremental(
+                client=rutter.client, engine=warehouse.engine, connection=connection, endpoint=endpoint
+            )
             context.log.info(f"incremental {endpoint.path}: {summary.as_dict()}")
             rows = rows_per_partition(summary, endpoint=endpoint, months=months)
             for month in partitions_written(summary, endpoint=endpoint, months=months):
-                context.log_event(_materialization(summary, endpoint=endpoint, connection=connection,
-                                                   month=month, rows=rows.get(month, 0)))
+                context.log_event(
+                    _materialization(
+                        summary, endpoint=endpoint, connection=connection, month=month, rows=rows.get(month, 0)
+                    )
+                )
 
     @dg.op(ins={"after": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing))
     def apply_deletions(context, rutter: RutterResource, warehouse: WarehouseResource) -> None:  # noqa: ANN001 - Dagster rejects the string annotation `from __future__ import annotations` makes
@@ -116,8 +121,11 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
 def incremental_jobs(grids: FamilyGrids) -> dict[Family, dg.JobDefinition]:
     """The incremental job of each family."""
     return {family: incremental_job(family, partitions_def=grids[family]) for family in Family}
-def _materialization(summary: sync.SyncSummary, *, endpoint: Endpoint, connection: Connection,
-                     month: str, rows: int) -> dg.AssetMaterialization:
+
+
+def _materialization(
+    summary: sync.SyncSummary, *, endpoint: Endpoint, connection: Connection, month: str, rows: int
+) -> dg.AssetMaterialization:
     figures = summary_metadata(summary, pull="incremental")
     # This partition's own rows; the other figures are the whole pull's (and say so below).
     figures["dagster/row_count"] = dg.IntMetadataValue(rows)

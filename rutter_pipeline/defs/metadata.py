@@ -23,13 +23,24 @@ def connection_health(engine: sa.Engine, connection_id: str) -> str:
     """The connection's health as the last survey recorded it in `_connections`, in a few words."""
     with engine.connect() as conn:
         row = conn.execute(
-            sa.select(connections.c.is_disabled, connections.c.needs_update, connections.c.is_healthy,
-                      connections.c.last_sync_completed_at).where(connections.c.id == connection_id)
+            sa.select(
+                connections.c.is_disabled,
+                connections.c.needs_update,
+                connections.c.is_healthy,
+                connections.c.last_sync_completed_at,
+            ).where(connections.c.id == connection_id)
         ).first()
     if row is None or row.is_healthy is None:
         return "unknown (not surveyed yet)"
-    state = ("disabled" if row.is_disabled else "needs re-authentication" if row.needs_update
-             else "healthy" if row.is_healthy else "unhealthy")
+    state = (
+        "disabled"
+        if row.is_disabled
+        else "needs re-authentication"
+        if row.needs_update
+        else "healthy"
+        if row.is_healthy
+        else "unhealthy"
+    )
     last = row.last_sync_completed_at
     return f"{state}; Rutter's last completed sync: {last.isoformat() if last else 'never'}"
 
@@ -52,8 +63,14 @@ def summary_metadata(summary: SyncSummary, *, pull: str) -> dict[str, Any]:
         "pages": summary.pages,
         "retries": summary.retries,
         "duration_s": dg.FloatMetadataValue(summary.seconds),
-        FIGURES: dg.JsonMetadataValue({"endpoint": summary.endpoint, "fetched": summary.fetched,
-                                       "written": summary.written, "seconds": summary.seconds}),
+        FIGURES: dg.JsonMetadataValue(
+            {
+                "endpoint": summary.endpoint,
+                "fetched": summary.fetched,
+                "written": summary.written,
+                "seconds": summary.seconds,
+            }
+        ),
     }
     if summary.deleted:
         metadata["deleted"] = summary.deleted

@@ -17,8 +17,9 @@ from rutter_pipeline.rutter.catalog import Family
 UNUSABLE_STATUSES = frozenset({"not_ready", "needs_reauth", "disabled"})
 
 
-def incremental_requests(*, registered: set[str], listed: dict[str, str | None], tick: str,
-                         labels: dict[str, str] | None = None) -> list[dg.RunRequest]:
+def incremental_requests(
+    *, registered: set[str], listed: dict[str, str | None], tick: str, labels: dict[str, str] | None = None
+) -> list[dg.RunRequest]:
     """One run request per connection that is registered as a partition and listed as usable by Rutter.
 
     Args:
@@ -64,12 +65,13 @@ def incremental_schedule(family: Family, *, job: dg.JobDefinition, cron: str) ->
         registered = set(context.instance.get_dynamic_partitions(connection_set(family)))
         connections = rutter.client.list_connections()
         requests = incremental_requests(
-            registered=registered, listed={c.id: c.status for c in connections},
-            tick=context.scheduled_execution_time.isoformat(), labels={c.id: connection_label(c) for c in connections},
+            registered=registered,
+            listed={c.id: c.status for c in connections},
+            tick=context.scheduled_execution_time.isoformat(),
+            labels={c.id: connection_label(c) for c in connections},
         )
         if not requests:
             return dg.SkipReason(f"no usable registered {family.value} connection ({len(registered)} registered)")
         return requests
 
     return _schedule
-

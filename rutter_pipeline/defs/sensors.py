@@ -45,8 +45,14 @@ class ConnectionReport:
 
     def as_cursor(self) -> str:
         """A readable cursor: the connections held back and why (shown on the sensor's page)."""
-        return json.dumps({"waiting": self.labelled(self.waiting), "broken": self.labelled(self.broken),
-                           "unhealthy": self.labelled(self.unhealthy)}, sort_keys=True)
+        return json.dumps(
+            {
+                "waiting": self.labelled(self.waiting),
+                "broken": self.labelled(self.broken),
+                "unhealthy": self.labelled(self.unhealthy),
+            },
+            sort_keys=True,
+        )
 
     def labelled(self, reasons: dict[str, str]) -> dict[str, str]:
         """The reasons, each prefixed with the connection's platform."""
@@ -120,8 +126,9 @@ def apply_partition_requests(instance: dg.DagsterInstance, requests: list[Partit
                 instance.delete_dynamic_partition(request.partitions_def_name, key)
 
 
-def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, *,
-                      source: str | None = None) -> dg.SensorDefinition:
+def connection_sensor(
+    partitions_def: dg.MultiPartitionsDefinition, jobs: list, *, source: str | None = None
+) -> dg.SensorDefinition:
     """The sensor that keeps the families' `connection` partitions in step with Rutter and requests backfills.
 
     Args:
@@ -139,7 +146,9 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, 
             "Registers ready Rutter connections as partitions and requests backfill runs of up to six months each."
         ),
     )
-    def _sensor(context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
+    def _sensor(
+        context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource
+    ) -> dg.SensorResult:
         report = survey(rutter.client, engine=warehouse.engine, source=source)
         months = month_keys(partitions_def)
         due = []
@@ -152,13 +161,16 @@ def connection_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, 
         for connection_id, why in {**report.waiting, **report.broken}.items():
             context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) skipped: {why}")
         for connection_id, why in report.unhealthy.items():
-            context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) is {why}; "
-                                "its data may be stale")
+            context.log.warning(
+                f"connection {connection_id} ({report.platforms[connection_id]}) is {why}; its data may be stale"
+            )
         partition_changes = partition_requests(context.instance, report)
         for change in partition_changes:
             if isinstance(change, dg.DeleteDynamicPartitionsRequest):
-                context.log.info(f"connections no longer listed by Rutter, removed from "
-                                 f"{change.partitions_def_name}: {list(change.partition_keys)}")
+                context.log.info(
+                    f"connections no longer listed by Rutter, removed from "
+                    f"{change.partitions_def_name}: {list(change.partition_keys)}"
+                )
         return dg.SensorResult(
             run_requests=requests,
             dynamic_partitions_requests=partition_changes,
@@ -174,6 +186,8 @@ def _skip_reason(report: ConnectionReport) -> str:
     held_text = "; ".join(f"{cid} ({why})" for cid, why in sorted(held.items()))
     unhealthy = report.labelled(report.unhealthy)
     unhealthy_text = "; ".join(f"{cid} ({why})" for cid, why in sorted(unhealthy.items()))
-    return f"every ready connection is backfilled ({len(report.ready)} ready)" + (
-        f"; held back: {held_text}" if held else ""
-    ) + (f"; ready but {unhealthy_text}" if unhealthy else "")
+    return (
+        f"every ready connection is backfilled ({len(report.ready)} ready)"
+        + (f"; held back: {held_text}" if held else "")
+        + (f"; ready but {unhealthy_text}" if unhealthy else "")
+    )

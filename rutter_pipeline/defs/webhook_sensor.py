@@ -46,8 +46,9 @@ MAX_WAIT_S = 300.0
 _QUEUED_RUN = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 
 
-def readiness_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, *, source: str | None = None,
-                     interval_s: int = 30) -> dg.SensorDefinition:
+def readiness_sensor(
+    partitions_def: dg.MultiPartitionsDefinition, jobs: list, *, source: str | None = None, interval_s: int = 30
+) -> dg.SensorDefinition:
     """The sensor that registers connections announced ready by webhook and requests their backfills.
 
     Args:
@@ -64,7 +65,9 @@ def readiness_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, *
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Registers connections that Rutter announces ready by webhook and requests their backfills.",
     )
-    def _sensor(context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource) -> dg.SensorResult:
+    def _sensor(
+        context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource
+    ) -> dg.SensorResult:
         engine = warehouse.engine
         events.settle_all(engine, Kind.READINESS, _covered(context.cursor))
         batch = events.waiting(engine, Kind.READINESS)
@@ -79,8 +82,10 @@ def readiness_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, *
             connection = listed.get(waiting.connection_id)
             why_not = _not_ready(rutter.client, connection, engine=engine, source=source)
             if why_not:
-                context.log.warning(f"readiness webhook for connection {waiting.connection_id}: {why_not}; "
-                                    "the connection sensor will register it once Rutter lists it ready")
+                context.log.warning(
+                    f"readiness webhook for connection {waiting.connection_id}: {why_not}; "
+                    "the connection sensor will register it once Rutter lists it ready"
+                )
                 covered.append(_settled(waiting, why_not))
                 continue
             for family in families_of(connection):
@@ -88,21 +93,29 @@ def readiness_sensor(partitions_def: dg.MultiPartitionsDefinition, jobs: list, *
                     added.setdefault(family, []).append(connection.id)
             missing = plan_backfills(context.instance, engine, connection=connection, months=months).due
             requests += [_tagged(m.run_request(), Kind.READINESS) for m in missing]
-            context.log.info(f"connection {connection.id} ({connection.platform}) announced ready: "
-                             f"{len(missing)} backfill run(s) requested")
+            context.log.info(
+                f"connection {connection.id} ({connection.platform}) announced ready: "
+                f"{len(missing)} backfill run(s) requested"
+            )
             covered.append(_settled(waiting, f"registered; {len(missing)} backfill run(s) requested"))
         return dg.SensorResult(
             run_requests=requests,
-            dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(connection_set(family), ids)
-                                         for family, ids in added.items()],
+            dynamic_partitions_requests=[
+                dg.AddDynamicPartitionsRequest(connection_set(family), ids) for family, ids in added.items()
+            ],
             cursor=_cursor(covered),
         )
 
     return _sensor
 
 
-def changes_sensor(jobs: dict[Family, dg.JobDefinition], *, quiet_s: float = QUIET_S, max_wait_s: float = MAX_WAIT_S,
-                   interval_s: int = 30) -> dg.SensorDefinition:
+def changes_sensor(
+    jobs: dict[Family, dg.JobDefinition],
+    *,
+    quiet_s: float = QUIET_S,
+    max_wait_s: float = MAX_WAIT_S,
+    interval_s: int = 30,
+) -> dg.SensorDefinition:
     """The sensor that turns a connection's change webhooks into one incremental run per family.
 
     Args:
@@ -128,8 +141,9 @@ def changes_sensor(jobs: dict[Family, dg.JobDefinition], *, quiet_s: float = QUI
         covered = []
         held = 0
         for waiting in events.waiting(engine, Kind.CHANGE):
-            due = (now - waiting.last_received_at >= timedelta(seconds=quiet_s)
-                   or now - waiting.first_received_at >= timedelta(seconds=max_wait_s))
+            due = now - waiting.last_received_at >= timedelta(
+                seconds=quiet_s
+            ) or now - waiting.first_received_at >= timedelta(seconds=max_wait_s)
             if not due:
                 held += 1
                 continue
@@ -143,17 +157,25 @@ def changes_sensor(jobs: dict[Family, dg.JobDefinition], *, quiet_s: float = QUI
                 if queued is None:
                     wanted.append(family)
                     requests.append(_pull(family, waiting))
-            outcome = (f"incremental run requested for {', '.join(f.value for f in wanted)}" if wanted
-                       else "covered by an incremental run already queued")
+            outcome = (
+                f"incremental run requested for {', '.join(f.value for f in wanted)}"
+                if wanted
+                else "covered by an incremental run already queued"
+            )
             covered.append(_settled(waiting, f"{outcome} ({waiting.count} event(s))"))
-        skip = None if requests else (
-            "no change webhook due" + (f"; {held} connection(s) still receiving changes" if held else ""))
+        skip = (
+            None
+            if requests
+            else ("no change webhook due" + (f"; {held} connection(s) still receiving changes" if held else ""))
+        )
         return dg.SensorResult(run_requests=requests, cursor=_cursor(covered), skip_reason=skip)
 
     return _sensor
 
 
-def _not_ready(client: RutterClient, connection: Connection | None, *, engine: sa.Engine, source: str | None) -> str | None:
+def _not_ready(
+    client: RutterClient, connection: Connection | None, *, engine: sa.Engine, source: str | None
+) -> str | None:
     """Why a connection announced ready cannot be registered now (None when it can); records its status."""
     if connection is None:
         return "not listed by Rutter"
@@ -176,12 +198,15 @@ def _not_ready(client: RutterClient, connection: Connection | None, *, engine: s
 
 def _pull(family: Family, waiting: Waiting) -> dg.RunRequest:
     # Keyed by the batch's first event: a tick repeated before the batch is settled asks for the same run.
-    return _tagged(dg.RunRequest(
-        run_key=f"webhooks:{incremental_job_name(family)}:{waiting.connection_id}:{waiting.first_event_id}",
-        job_name=incremental_job_name(family),
-        partition_key=waiting.connection_id,
-        tags=connection_tags(waiting.connection_id, pull="incremental"),
-    ), Kind.CHANGE)
+    return _tagged(
+        dg.RunRequest(
+            run_key=f"webhooks:{incremental_job_name(family)}:{waiting.connection_id}:{waiting.first_event_id}",
+            job_name=incremental_job_name(family),
+            partition_key=waiting.connection_id,
+            tags=connection_tags(waiting.connection_id, pull="incremental"),
+        ),
+        Kind.CHANGE,
+    )
 
 
 def _tagged(request: dg.RunRequest, kind: Kind) -> dg.RunRequest:
@@ -191,16 +216,20 @@ def _tagged(request: dg.RunRequest, kind: Kind) -> dg.RunRequest:
 def _queued_incremental_run(instance: dg.DagsterInstance, family: Family, connection_id: str) -> str | None:
     """A run of the family's incremental job for the connection that has not started yet (it will see the changes)."""
     records = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=incremental_job_name(family), tags={CONNECTION_TAG: connection_id},
-                              statuses=_QUEUED_RUN),
+        filters=dg.RunsFilter(
+            job_name=incremental_job_name(family), tags={CONNECTION_TAG: connection_id}, statuses=_QUEUED_RUN
+        ),
         limit=1,
     )
     return records[0].dagster_run.run_id if records else None
 
 
 def _settled(waiting: Waiting, outcome: str) -> dict:
-    return {"connection_id": waiting.connection_id, "received_until": waiting.last_received_at.isoformat(),
-            "outcome": outcome}
+    return {
+        "connection_id": waiting.connection_id,
+        "received_until": waiting.last_received_at.isoformat(),
+        "outcome": outcome,
+    }
 
 
 def _cursor(covered: list[dict]) -> str:

@@ -47,9 +47,7 @@ class WindowBy(str, enum.Enum):
     @property
     def field(self) -> str | None:
         """The object field that places an object in a window (None: no field does)."""
-        return {"created_at": "created_at", "created_at_sorted": "created_at", "period": "start_date"}.get(
-            self.value
-        )
+        return {"created_at": "created_at", "created_at_sorted": "created_at", "period": "start_date"}.get(self.value)
 
 
 class ColumnType(str, enum.Enum):
@@ -452,9 +450,7 @@ CONNECTION_STATUS_PATH = "/connections/status"
 CONNECTION_DETAILS_PATH = "/connections/access_token"
 
 #: The `/events` resource name → endpoint whose rows it deletes.
-BY_DELETED_RESOURCE: dict[str, Endpoint] = {
-    e.deleted_event_resource: e for e in ENDPOINTS if e.deleted_event_resource
-}
+BY_DELETED_RESOURCE: dict[str, Endpoint] = {e.deleted_event_resource: e for e in ENDPOINTS if e.deleted_event_resource}
 
 
 def endpoints_for(family: Family) -> tuple[Endpoint, ...]:

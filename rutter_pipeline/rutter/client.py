@@ -7,10 +7,9 @@ It composes the pieces that each live in their own module: `transport` (HTTP, re
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rutter_pipeline.rutter import catalog
@@ -101,7 +100,7 @@ class RutterClient:
         )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> RutterClient:
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> RutterClient:
         """A client from `RUTTER_CLIENT_ID`, `RUTTER_CLIENT_SECRET`, `RUTTER_BASE_URL`, `RUTTER_API_VERSION`.
 
         Args:
@@ -120,8 +119,7 @@ class RutterClient:
 
     def __repr__(self) -> str:
         return (
-            f"RutterClient(base_url={self.base_url!r}, client_id={self.client_id!r}, "
-            f"api_version={self.api_version!r})"
+            f"RutterClient(base_url={self.base_url!r}, client_id={self.client_id!r}, api_version={self.api_version!r})"
         )
 
     def close(self) -> None:
@@ -176,8 +174,11 @@ class RutterClient:
                 first = access_token not in self._details_unavailable
                 self._details_unavailable[access_token] = reason
             if first:
-                log.warning("connection details of %s unavailable (%s); falling back to a fixed lookback for "
-                            "this run", connection_id, reason)
+                log.warning(
+                    "connection details of %s unavailable (%s); falling back to a fixed lookback for this run",
+                    connection_id,
+                    reason,
+                )
             return None
 
     # --- objects -------------------------------------------------------------------------------------------
@@ -212,17 +213,24 @@ class RutterClient:
         if endpoint.window_by is WindowBy.PERIOD:
             start, end = period_dates(window)
             return self._report_page(endpoint, access_token=access_token, start_date=start, end_date=end)
+
         def list_pages(params: dict[str, Any]) -> Iterator[Page]:
-            return self.iter_pages(endpoint.path, access_token=access_token, response_key=endpoint.response_key,
-                                   params=params)
+            return self.iter_pages(
+                endpoint.path, access_token=access_token, response_key=endpoint.response_key, params=params
+            )
 
         def on_drop(count: int) -> None:
             self.stats.add(dropped_outside_window=count)
 
         if endpoint.window_by is WindowBy.CREATED_AT_SORTED:
             return documents_in_window(list_pages, window, on_drop=on_drop)
-        return hold_to_window(list_pages(window_params(endpoint, window)), field="created_at", window=window,
-                              stop_at_end=False, on_drop=on_drop)
+        return hold_to_window(
+            list_pages(window_params(endpoint, window)),
+            field="created_at",
+            window=window,
+            stop_at_end=False,
+            on_drop=on_drop,
+        )
 
     def changed_pages(self, endpoint: Endpoint, *, access_token: str, since_ms: int | None) -> Iterator[Page]:
         """Objects changed since `since_ms` (inclusive), per `endpoint.incremental`.
@@ -258,9 +266,7 @@ class RutterClient:
         """The period reports (balance sheets, ...) between two dates, both inclusive."""
         return [
             report
-            for page in self._report_page(
-                endpoint, access_token=access_token, start_date=start_date, end_date=end_date
-            )
+            for page in self._report_page(endpoint, access_token=access_token, start_date=start_date, end_date=end_date)
             for report in page.objects
         ]
 
@@ -284,7 +290,7 @@ class RutterClient:
         if endpoint.kind is Kind.SINGLE:
             return self._single_page(endpoint, access_token=access_token)
         if endpoint.kind is Kind.REPORT:
-            start, end = month_of(datetime.now(timezone.utc))
+            start, end = month_of(datetime.now(UTC))
             return self._report_page(endpoint, access_token=access_token, start_date=start, end_date=end)
         return self.iter_pages(endpoint.path, access_token=access_token, response_key=endpoint.response_key)
 

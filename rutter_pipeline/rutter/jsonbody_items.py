@@ -61,12 +61,12 @@ def _split(raw: bytes, opening: int) -> list[bytes] | None:
             if not stack:
                 if match.end() != len(raw):
                     return None
-                last = raw[start:match.start()].strip()
+                last = raw[start : match.start()].strip()
                 if last or pieces:
                     pieces.append(last)
                 return pieces
         elif char == 0x2C and len(stack) == 1:  # a comma between members or items
-            pieces.append(raw[start:match.start()].strip())
+            pieces.append(raw[start : match.start()].strip())
             start = match.end()
     return None
 
@@ -76,7 +76,7 @@ def _member(piece: bytes) -> tuple[str, bytes] | None:
     match = _TOKEN.match(piece)
     if match is None or match.group()[0] != 0x22 or len(match.group()) == 1:
         return None
-    rest = piece[match.end():].lstrip()
+    rest = piece[match.end() :].lstrip()
     if not rest.startswith(b":"):
         return None
     try:

@@ -41,4 +41,3 @@ class ClientStats:
             self.pages += pages
             self.waited_s += waited_s
             self.dropped_outside_window += dropped_outside_window
-

@@ -124,9 +124,7 @@ class Transport:
                 raise error
             if rate_limited:
                 self.rate_limiter.backoff(delay)
-            logger.warning(
-                "%s; attempt %d of %d, retrying in %.2fs", error, attempt, self.retry.max_attempts, delay
-            )
+            logger.warning("%s; attempt %d of %d, retrying in %.2fs", error, attempt, self.retry.max_attempts, delay)
             time.sleep(delay)
             slept += delay
             attempt += 1
@@ -158,8 +156,7 @@ class Transport:
             reason = redact_text(str(exc), secrets)[:200]
             error = TransportError(
                 status=response.status_code,
-                error_message=f"response body is not valid JSON ({len(response.content)} bytes; truncated?): "
-                f"{reason}",
+                error_message=f"response body is not valid JSON ({len(response.content)} bytes; truncated?): {reason}",
                 request_id=request_id,
                 url=shown,
             )

@@ -156,8 +156,9 @@ def documents_in_window(list_pages: ListPages, window: Window, *, on_drop: Calla
     """
     ascending = list_pages(window_params_for_documents(window))
     if not window.is_first:
-        yield from hold_to_window(ascending, field="created_at", window=window, stop_at_end=True,
-                                  on_drop=on_drop, keep_undated=False)
+        yield from hold_to_window(
+            ascending, field="created_at", window=window, stop_at_end=True, on_drop=on_drop, keep_undated=False
+        )
         return
     seen: dict[str, Any] = {"first": None, "to_the_end": False}
 
@@ -168,8 +169,7 @@ def documents_in_window(list_pages: ListPages, window: Window, *, on_drop: Calla
             yield page
         seen["to_the_end"] = True
 
-    yield from hold_to_window(watched(ascending), field="created_at", window=window, stop_at_end=True,
-                              on_drop=on_drop)
+    yield from hold_to_window(watched(ascending), field="created_at", window=window, stop_at_end=True, on_drop=on_drop)
     first = seen["first"]
     if first is None or seen["to_the_end"] or _timestamp_ms(first, "created_at") is None:
         return
@@ -211,4 +211,3 @@ def month_of(moment: datetime) -> tuple[date, date]:
     utc = moment.astimezone(UTC)
     last_day = calendar.monthrange(utc.year, utc.month)[1]
     return date(utc.year, utc.month, 1), date(utc.year, utc.month, last_day)
-

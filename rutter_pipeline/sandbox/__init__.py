@@ -1,8 +1,8 @@
 """The offline Rutter sandbox: an HTTP server imitating Rutter's API (2024-08-31) with deterministic data.
 
-    from rutter_pipeline.sandbox import Sandbox
-    with Sandbox(seed=7) as sb:
-        base_url = sb.base_url  # http://127.0.0.1:PORT/versioned
+from rutter_pipeline.sandbox import Sandbox
+with Sandbox(seed=7) as sb:
+    base_url = sb.base_url  # http://127.0.0.1:PORT/versioned
 """
 
 from __future__ import annotations

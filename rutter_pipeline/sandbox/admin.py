@@ -119,8 +119,9 @@ class AdminApi:
         return self.sandbox.create(args["connection_id"], args["path"], args.get("fields"))
 
     def _update(self, args: dict[str, Any]) -> Any:
-        return self.sandbox.update(args["connection_id"], args["path"], args["object_id"], args["changes"],
-                                   late=bool(args.get("late", False)))
+        return self.sandbox.update(
+            args["connection_id"], args["path"], args["object_id"], args["changes"], late=bool(args.get("late", False))
+        )
 
     def _delete(self, args: dict[str, Any]) -> Any:
         self.sandbox.delete(args["connection_id"], args["path"], args["object_id"])

@@ -26,8 +26,12 @@ def handle(world: World, path: str, query: dict[str, str]) -> dict[str, Any]:
     if path == "/connections/access_token":
         conn = _connection(world, query)
         if not world.serves_connection_details:
-            raise ApiError(404, "INVALID_REQUEST", "ENDPOINT_NOT_SUPPORTED",
-                           f"connection details are not supported for {conn.platform} connections")
+            raise ApiError(
+                404,
+                "INVALID_REQUEST",
+                "ENDPOINT_NOT_SUPPORTED",
+                f"connection details are not supported for {conn.platform} connections",
+            )
         return {"connection": _connection_details(conn)}
     if path == "/events":
         return events.event_page(world=world, conn=_connection(world, query), query=query)
@@ -43,8 +47,7 @@ def handle(world: World, path: str, query: dict[str, str]) -> dict[str, Any]:
         if not rows:
             raise ApiError(404, "INVALID_REQUEST", "ENDPOINT_NOT_SUPPORTED", f"{path} has no data for this connection")
         return {spec["response_key"]: world.render(conn, path, rows[0]), "connection": conn.envelope()}
-    return list_page(store=world.store, conn=conn, path=path, ep=EP_INDEX[path], query=query,
-                     anchor_ms=world.anchor_ms)
+    return list_page(store=world.store, conn=conn, path=path, ep=EP_INDEX[path], query=query, anchor_ms=world.anchor_ms)
 
 
 def _connection(world: World, query: dict[str, str]) -> SandboxConnection:
@@ -59,26 +62,40 @@ def _connection(world: World, query: dict[str, str]) -> SandboxConnection:
 
 def _check_servable(conn: SandboxConnection, spec: dict[str, Any], query: dict[str, str]) -> None:
     if spec["family"] != conn.family:
-        raise ApiError(404, "INVALID_REQUEST", "ENDPOINT_NOT_SUPPORTED",
-                       f"{spec['path']} is not supported for {conn.platform} connections")
+        raise ApiError(
+            404,
+            "INVALID_REQUEST",
+            "ENDPOINT_NOT_SUPPORTED",
+            f"{spec['path']} is not supported for {conn.platform} connections",
+        )
     if conn.disabled:
         raise ApiError(NEEDS_UPDATE_STATUS, "CONNECTION_ERROR", "CONNECTION_DISABLED", "the connection is disabled")
     if conn.needs_update:
-        raise ApiError(NEEDS_UPDATE_STATUS, "CONNECTION_ERROR", "NEEDS_UPDATE",
-                       "the merchant must re-authenticate this connection")
+        raise ApiError(
+            NEEDS_UPDATE_STATUS, "CONNECTION_ERROR", "NEEDS_UPDATE", "the merchant must re-authenticate this connection"
+        )
     if not conn.ready and query.get("force_fetch") != "true":
-        raise ApiError(NOT_READY_STATUS, "PRODUCT_ERROR", "PRODUCT_NOT_READY",
-                       "the initial sync of this connection has not finished; retry later or pass force_fetch=true")
+        raise ApiError(
+            NOT_READY_STATUS,
+            "PRODUCT_ERROR",
+            "PRODUCT_NOT_READY",
+            "the initial sync of this connection has not finished; retry later or pass force_fetch=true",
+        )
 
 
 def _list_connections(world: World, query: dict[str, str]) -> dict[str, Any]:
     wanted = query.get("status", "any")
     if wanted not in _CONNECTION_STATUSES:
         raise bad_request(f"status must be one of {', '.join(_CONNECTION_STATUSES)}")
-    return {"connections": [
-        c.listing() for c in world.connections
-        if wanted == "any" or c.status == wanted or (wanted == "unhealthy" and c.status in ("needs_reauth", "disabled"))
-    ]}
+    return {
+        "connections": [
+            c.listing()
+            for c in world.connections
+            if wanted == "any"
+            or c.status == wanted
+            or (wanted == "unhealthy" and c.status in ("needs_reauth", "disabled"))
+        ]
+    }
 
 
 def _connection_status(conn: SandboxConnection) -> dict[str, Any]:
@@ -91,13 +108,20 @@ def _connection_status(conn: SandboxConnection) -> dict[str, Any]:
         "platform": conn.platform,
         "created_at": listing["created_at"],
         "needs_update_status": {"needs_update": conn.needs_update},
-        "disabled_status": {"is_disabled": conn.disabled,
-                            "disabled_reason": "SHOP_IS_DISABLED_OR_EXPIRED" if conn.disabled else None},
+        "disabled_status": {
+            "is_disabled": conn.disabled,
+            "disabled_reason": "SHOP_IS_DISABLED_OR_EXPIRED" if conn.disabled else None,
+        },
         "historical_sync_status": {
-            "historical_sync_completed": conn.ready, "total": {}, "num_batches_completed": 1 if conn.ready else 0,
-            "synced_balance_sheets_count": None, "synced_cash_flows_count": None,
-            "synced_income_statements_count": None, "synced_orders_count": conn.counts.get("/orders"),
-            "synced_transactions_count": conn.counts.get("/transactions"), "expected_entity_counts": None,
+            "historical_sync_completed": conn.ready,
+            "total": {},
+            "num_batches_completed": 1 if conn.ready else 0,
+            "synced_balance_sheets_count": None,
+            "synced_cash_flows_count": None,
+            "synced_income_statements_count": None,
+            "synced_orders_count": conn.counts.get("/orders"),
+            "synced_transactions_count": conn.counts.get("/transactions"),
+            "expected_entity_counts": None,
             "batches": [],
         },
     }

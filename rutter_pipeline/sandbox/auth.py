@@ -28,5 +28,9 @@ def check_basic_auth(header: str | None, *, client_id: str, client_secret: str) 
         except (binascii.Error, ValueError):
             sent = b""
     if not hmac.compare_digest(sent, expected):
-        raise ApiError(401, "INVALID_CREDENTIALS", "INVALID_CREDENTIALS",
-                       "Basic authentication with a valid client id and secret is required")
+        raise ApiError(
+            401,
+            "INVALID_CREDENTIALS",
+            "INVALID_CREDENTIALS",
+            "Basic authentication with a valid client id and secret is required",
+        )

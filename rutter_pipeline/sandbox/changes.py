@@ -50,15 +50,26 @@ class Changes:
             body["id"] = stable_uuid(conn.id, path, "created", seq, now)
             body.update(fields or {})
             synced = now if conn.family == "accounting" else NULL_MS
-            self.world.store.write(conn=conn.index, ep=ep, seq=seq, values={
-                "id": str(body["id"]), "created_ms": now, "updated_ms": now, "synced_ms": synced,
-                "body": orjson.dumps(body), "touched": 1,
-            })
+            self.world.store.write(
+                conn=conn.index,
+                ep=ep,
+                seq=seq,
+                values={
+                    "id": str(body["id"]),
+                    "created_ms": now,
+                    "updated_ms": now,
+                    "synced_ms": synced,
+                    "body": orjson.dumps(body),
+                    "touched": 1,
+                },
+            )
             created = self._current(conn, path, str(body["id"]))
         self._notify(conn, path, "CREATED", created)
         return created
 
-    def update(self, conn: SandboxConnection, path: str, object_id: str, changes: dict[str, Any], *, late: bool) -> dict[str, Any]:
+    def update(
+        self, conn: SandboxConnection, path: str, object_id: str, changes: dict[str, Any], *, late: bool
+    ) -> dict[str, Any]:
         """Change fields of an object; with `late` it is served only after the next refresh (still stamped now)."""
         if _OWN_KEYS & set(changes):
             raise ValueError(f"the sandbox stamps {sorted(_OWN_KEYS)} itself; do not pass them in changes")
@@ -75,8 +86,9 @@ class Changes:
                 if conn.family == "accounting":
                     values["synced_ms"] = now
             self.world.store.write(conn=conn.index, ep=row.ep, seq=row.seq, values=values)
-        generators.stamp(body, path, created_ms=row.created_ms, updated_ms=now,
-                         synced_ms=values.get("synced_ms", row.synced_ms))
+        generators.stamp(
+            body, path, created_ms=row.created_ms, updated_ms=now, synced_ms=values.get("synced_ms", row.synced_ms)
+        )
         if not late:
             self._notify(conn, path, "UPDATED", body)
         return body
@@ -85,8 +97,9 @@ class Changes:
         """Drop an object from lists; reported by `/events` (accounting) and an `<ENTITY>_DELETED` webhook."""
         with self._lock:
             row = self.world.find(conn, path, object_id)
-            self.world.store.write(conn=conn.index, ep=row.ep, seq=row.seq,
-                                   values={"deleted_ms": self.world.stamp(), "pending": None})
+            self.world.store.write(
+                conn=conn.index, ep=row.ep, seq=row.seq, values={"deleted_ms": self.world.stamp(), "pending": None}
+            )
         self._notify(conn, path, "DELETED", {"id": object_id})
 
     def refresh(self) -> None:
@@ -115,15 +128,26 @@ class Changes:
         with self._lock:
             conn.ready = True
             conn.last_sync_ms = self.world.stamp()
-        self.webhooks.send({"type": "CONNECTION", "code": "INITIAL_UPDATE", "connection_id": conn.id,
-                            "access_token": conn.access_token})
+        self.webhooks.send(
+            {
+                "type": "CONNECTION",
+                "code": "INITIAL_UPDATE",
+                "connection_id": conn.id,
+                "access_token": conn.access_token,
+            }
+        )
 
     def _current(self, conn: SandboxConnection, path: str, object_id: str) -> dict[str, Any]:
         return self.world.render(conn, path, self.world.find(conn, path, object_id))
 
     def _notify(self, conn: SandboxConnection, path: str, verb: str, obj: dict[str, Any]) -> None:
         entity = entity_name(path)
-        self.webhooks.send({
-            "type": entity, "code": f"{entity}_{verb}", "connection_id": conn.id,
-            "access_token": conn.access_token, entity.lower(): obj,
-        })
+        self.webhooks.send(
+            {
+                "type": entity,
+                "code": f"{entity}_{verb}",
+                "connection_id": conn.id,
+                "access_token": conn.access_token,
+                entity.lower(): obj,
+            }
+        )

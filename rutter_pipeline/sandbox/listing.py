@@ -25,8 +25,19 @@ MAX_LIMIT = 500
 _LISTING_PARAMS = frozenset(
     {"created_at_min", "created_at_max", "updated_at_min", "updated_at_max", "last_synced_at_min", "sort", "filter"}
 )
-_EQUALITY_PARAMS = frozenset({"payment_status", "fulfillment_status", "status", "email", "phone", "name",
-                              "account_type", "document_number", "order_number"})
+_EQUALITY_PARAMS = frozenset(
+    {
+        "payment_status",
+        "fulfillment_status",
+        "status",
+        "email",
+        "phone",
+        "name",
+        "account_type",
+        "document_number",
+        "order_number",
+    }
+)
 
 
 def parse_limit(raw: str | None, *, default: int = DEFAULT_LIMIT) -> int:
@@ -41,8 +52,11 @@ def parse_limit(raw: str | None, *, default: int = DEFAULT_LIMIT) -> int:
 
 def restart_cursor(query: dict[str, str]) -> str:
     """A cursor pointing to the first page of the listing `query` belongs to (the `cursor_cycle` fault)."""
-    listing_query = decode_cursor(query["cursor"])[0] if query.get("cursor") else {
-        k: v for k, v in query.items() if k in _LISTING_PARAMS}
+    listing_query = (
+        decode_cursor(query["cursor"])[0]
+        if query.get("cursor")
+        else {k: v for k, v in query.items() if k in _LISTING_PARAMS}
+    )
     return encode_cursor(listing_query, [])
 
 
@@ -65,8 +79,11 @@ def _criteria(path: str, query: dict[str, str]) -> Criteria:
     if spec["family"] == "commerce":
         # A commerce object is never updated before it was created, so the start of a created_at window
         # also bounds updated_at: the scan in updated_at order stops at the window instead of the store's end.
-        criteria.bounds += [Bound("updated_ms", ">=", b.value) for b in criteria.bounds
-                            if b.column == "created_ms" and b.op in (">=", ">")]
+        criteria.bounds += [
+            Bound("updated_ms", ">=", b.value)
+            for b in criteria.bounds
+            if b.column == "created_ms" and b.op in (">=", ">")
+        ]
     return criteria
 
 
@@ -95,8 +112,15 @@ def list_page(
     # Without predicates to check, objects may stay encoded JSON: the server sends them as they are.
     render = generators.renderer(conn, path, anchor_ms=anchor_ms, encoded=not criteria.predicates)
     while not more:
-        rows = store.page(conn=conn.index, ep=ep, sort_column=criteria.sort_column, descending=criteria.descending,
-                          bounds=criteria.bounds, after=after, limit=chunk)
+        rows = store.page(
+            conn=conn.index,
+            ep=ep,
+            sort_column=criteria.sort_column,
+            descending=criteria.descending,
+            bounds=criteria.bounds,
+            after=after,
+            limit=chunk,
+        )
         for row in rows:
             if len(objects) == limit:
                 more = True

@@ -25,18 +25,38 @@ OLD_MS = to_ms(datetime(2015, 3, 14, 9, 26, 53, tzinfo=UTC))
 SHARED_UPDATED_AT_ORDERS = 600
 
 SHOPIFY_COUNTS = {
-    "/orders": 2000, "/products": 150, "/customers": 400, "/transactions": 1500, "/payouts": 120,
-    "/subscriptions": 30, "/customer_groups": 8,
+    "/orders": 2000,
+    "/products": 150,
+    "/customers": 400,
+    "/transactions": 1500,
+    "/payouts": 120,
+    "/subscriptions": 30,
+    "/customer_groups": 8,
 }
 QUICKBOOKS_COUNTS = {
-    "/accounting/accounts": 60, "/accounting/invoices": 400, "/accounting/bills": 300,
-    "/accounting/invoice_payments": 300, "/accounting/bill_payments": 220, "/accounting/invoice_credit_memos": 40,
-    "/accounting/bill_credit_memos": 25, "/accounting/customers": 120, "/accounting/vendors": 80,
-    "/accounting/journal_entries": 150, "/accounting/expenses": 200, "/accounting/items": 80,
-    "/accounting/purchase_orders": 60, "/accounting/tax_rates": 10, "/accounting/classes": 8,
-    "/accounting/departments": 6, "/accounting/locations": 5, "/accounting/payment_terms": 6,
-    "/accounting/currencies": 4, "/accounting/transactions": 100, "/accounting/bank_deposits": 40,
-    "/accounting/bank_transfers": 30, "/accounting/company_info": 1,
+    "/accounting/accounts": 60,
+    "/accounting/invoices": 400,
+    "/accounting/bills": 300,
+    "/accounting/invoice_payments": 300,
+    "/accounting/bill_payments": 220,
+    "/accounting/invoice_credit_memos": 40,
+    "/accounting/bill_credit_memos": 25,
+    "/accounting/customers": 120,
+    "/accounting/vendors": 80,
+    "/accounting/journal_entries": 150,
+    "/accounting/expenses": 200,
+    "/accounting/items": 80,
+    "/accounting/purchase_orders": 60,
+    "/accounting/tax_rates": 10,
+    "/accounting/classes": 8,
+    "/accounting/departments": 6,
+    "/accounting/locations": 5,
+    "/accounting/payment_terms": 6,
+    "/accounting/currencies": 4,
+    "/accounting/transactions": 100,
+    "/accounting/bank_deposits": 40,
+    "/accounting/bank_transfers": 30,
+    "/accounting/company_info": 1,
 }
 
 
@@ -50,11 +70,14 @@ def default_connections() -> list[dict]:
     return [
         {"platform": "SHOPIFY", "name": "Shopify store", "counts": SHOPIFY_COUNTS},
         {"platform": "QUICKBOOKS", "name": "QuickBooks company", "counts": QUICKBOOKS_COUNTS},
-        {"platform": "XERO", "name": "Xero organisation", "counts": scaled(QUICKBOOKS_COUNTS, 0.25),
-         "currency": "GBP"},
+        {"platform": "XERO", "name": "Xero organisation", "counts": scaled(QUICKBOOKS_COUNTS, 0.25), "currency": "GBP"},
         {"platform": "AMAZON", "name": "Amazon seller", "counts": scaled(SHOPIFY_COUNTS, 0.15), "ready": False},
-        {"platform": "NETSUITE", "name": "NetSuite subsidiary", "counts": scaled(QUICKBOOKS_COUNTS, 0.1),
-         "needs_update": True},
+        {
+            "platform": "NETSUITE",
+            "name": "NetSuite subsidiary",
+            "counts": scaled(QUICKBOOKS_COUNTS, 0.1),
+            "needs_update": True,
+        },
     ]
 
 

@@ -28,4 +28,3 @@ class SlidingWindowLimit:
                 return False
             self._accepted.append(now)
             return True
-

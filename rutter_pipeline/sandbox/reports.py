@@ -67,26 +67,47 @@ def _statement(conn: SandboxConnection, path: str, month_start: int) -> dict[str
     ctx = Context(rng=rng, base_ms=month_start, currency=conn.currency, key=f"{conn.id}:{path}:{month_start}")
     body = _plan(path)(ctx)
     a, b, c = (round(rng.uniform(1_000, 90_000), 2) for _ in range(3))
-    body.update(id=stable_uuid(conn.id, path, month_start), start_date=ms_to_iso(month_start),
-                end_date=ms_to_iso(month_end), currency_code=conn.currency,
-                created_at=ms_to_iso(month_end + 1), updated_at=ms_to_iso(month_end + 1))
+    body.update(
+        id=stable_uuid(conn.id, path, month_start),
+        start_date=ms_to_iso(month_start),
+        end_date=ms_to_iso(month_end),
+        currency_code=conn.currency,
+        created_at=ms_to_iso(month_end + 1),
+        updated_at=ms_to_iso(month_end + 1),
+    )
     if path.endswith("balance_sheets"):
         totals = {"total_liabilities": a, "total_equity": b, "total_assets": a + b}
         sections = {"assets": a + b, "liabilities": a, "equity": b}
     elif path.endswith("income_statements"):
         income, cost, expenses = a + b, a / 2, c / 3
         gross = income - cost
-        totals = {"total_income": income, "total_cost_of_sales": cost, "gross_profit": gross,
-                  "total_expenses": expenses, "net_income": gross - expenses, "net_operating_income": gross - expenses,
-                  "net_profit": gross - expenses, "net_sales": income}
+        totals = {
+            "total_income": income,
+            "total_cost_of_sales": cost,
+            "gross_profit": gross,
+            "total_expenses": expenses,
+            "net_income": gross - expenses,
+            "net_operating_income": gross - expenses,
+            "net_profit": gross - expenses,
+            "net_sales": income,
+        }
         sections = {"income": income, "cost_of_sales": cost, "expenses": expenses}
     else:
         operating, investing, financing = a / 10, -b / 20, c / 30
-        totals = {"starting_balance": a, "total_operating": operating, "total_investing": investing,
-                  "total_financing": financing, "ending_balance": a + operating + investing + financing,
-                  "gross_cash_in_flow": operating + financing, "gross_cash_out_flow": -investing}
-        sections = {"operating_activities": operating, "investing_activities": investing,
-                    "financing_activities": financing}
+        totals = {
+            "starting_balance": a,
+            "total_operating": operating,
+            "total_investing": investing,
+            "total_financing": financing,
+            "ending_balance": a + operating + investing + financing,
+            "gross_cash_in_flow": operating + financing,
+            "gross_cash_out_flow": -investing,
+        }
+        sections = {
+            "operating_activities": operating,
+            "investing_activities": investing,
+            "financing_activities": financing,
+        }
     body.update({key: _money(value) for key, value in totals.items() if key in body})
     for key, value in sections.items():
         if body.get(key) is not None:

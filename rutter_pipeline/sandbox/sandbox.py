@@ -75,8 +75,13 @@ class Sandbox:
         self.webhooks = WebhookSender(webhook_url, client_secret)
         self._changes = Changes(self.world, self.webhooks)
         limit = SlidingWindowLimit(*(rate_limit or (None, 10.0)))
-        self._service = Service(world=self.world, client_id=client_id, client_secret=client_secret, limit=limit,
-                                admin=admin.AdminApi(self).handle)
+        self._service = Service(
+            world=self.world,
+            client_id=client_id,
+            client_secret=client_secret,
+            limit=limit,
+            admin=admin.AdminApi(self).handle,
+        )
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         if profile == "default":
@@ -158,8 +163,15 @@ class Sandbox:
         """
         chosen = profiles.small_counts(platform) | dict(counts or {})
         chosen |= profiles.counts_by_object_name(platform, object_counts)
-        conn = self.world.add_connection(platform, name=name, counts=chosen, ready=ready, needs_update=needs_update,
-                                         unhealthy=unhealthy, disabled=disabled)
+        conn = self.world.add_connection(
+            platform,
+            name=name,
+            counts=chosen,
+            ready=ready,
+            needs_update=needs_update,
+            unhealthy=unhealthy,
+            disabled=disabled,
+        )
         return conn.listing()
 
     def make_ready(self, connection_id: str) -> None:
@@ -205,7 +217,7 @@ class Sandbox:
         `item` is the raw JSON text an `extra_item` fault adds to each page's list.
         """
         if path is not None and path.startswith(PREFIX + "/"):
-            path = path[len(PREFIX):]
+            path = path[len(PREFIX) :]
         self._service.faults.inject(
             Fault(kind=kind, count=count, path=path, retry_after_s=retry_after_s, delay_s=delay_s, item=item)
         )

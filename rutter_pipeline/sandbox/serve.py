@@ -30,9 +30,17 @@ def serve_forever(
     token) so a user can call it.
     """
     started = time.perf_counter()
-    sandbox = Sandbox(seed=seed, client_id=client_id, client_secret=client_secret, profile=profile,
-                      big_orders=big_orders, data_dir=data_dir, webhook_url=webhook_url, rate_limit=rate_limit,
-                      connection_details=connection_details)
+    sandbox = Sandbox(
+        seed=seed,
+        client_id=client_id,
+        client_secret=client_secret,
+        profile=profile,
+        big_orders=big_orders,
+        data_dir=data_dir,
+        webhook_url=webhook_url,
+        rate_limit=rate_limit,
+        connection_details=connection_details,
+    )
     base_url = sandbox.start(host=host, port=port)
     built_s = time.perf_counter() - started
     print(f"Rutter sandbox serving {base_url} (admin API under /_sandbox; data built in {built_s:.2f}s)", flush=True)

@@ -51,8 +51,9 @@ class Service:
 def _fault_error(fault: Fault) -> ApiError:
     if fault.kind == "429":
         headers = {} if fault.retry_after_s is None else {"Retry-After": f"{fault.retry_after_s:g}"}
-        return ApiError(429, "RATE_LIMIT_EXCEEDED", "RATE_LIMIT_EXCEEDED", "too many requests (injected)",
-                        headers=headers)
+        return ApiError(
+            429, "RATE_LIMIT_EXCEEDED", "RATE_LIMIT_EXCEEDED", "too many requests (injected)", headers=headers
+        )
     if fault.kind == "452":
         return ApiError(452, "PLATFORM_RATE_LIMIT", "PLATFORM_RATE_LIMITED", "the platform is rate limiting (injected)")
     return ApiError(int(fault.kind), "INTERNAL_SERVER_ERROR", "INTERNAL_SERVER_ERROR", "server error (injected)")
@@ -105,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if method == "POST" else b""
         self.service.count_request()
         if parts.path.startswith(ADMIN_PREFIX):
-            status, payload = self.service.admin(method, parts.path[len(ADMIN_PREFIX):], query, body)
+            status, payload = self.service.admin(method, parts.path[len(ADMIN_PREFIX) :], query, body)
             self._send(status, payload, request_id)
             return
         try:
@@ -127,12 +128,17 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(405, "INVALID_REQUEST", "METHOD_NOT_ALLOWED", "the sandbox serves reads only")
         service = self.service
         auth.check_version(self.headers.get("X-Rutter-Version"))
-        auth.check_basic_auth(self.headers.get("Authorization"), client_id=service.client_id,
-                              client_secret=service.client_secret)
+        auth.check_basic_auth(
+            self.headers.get("Authorization"), client_id=service.client_id, client_secret=service.client_secret
+        )
         if not service.limit.admit():
-            raise ApiError(429, "RATE_LIMIT_EXCEEDED", "RATE_LIMIT_EXCEEDED",
-                           f"more than {service.limit.max_requests} requests in {service.limit.per_seconds:g}s")
-        api_path = path[len(PREFIX):]
+            raise ApiError(
+                429,
+                "RATE_LIMIT_EXCEEDED",
+                "RATE_LIMIT_EXCEEDED",
+                f"more than {service.limit.max_requests} requests in {service.limit.per_seconds:g}s",
+            )
+        api_path = path[len(PREFIX) :]
         fault = service.faults.take(api_path)
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay_s or 0)

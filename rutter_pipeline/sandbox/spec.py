@@ -36,4 +36,3 @@ def spec_for(path: str) -> dict[str, Any]:
 def shared_enum(name: str) -> list[str]:
     """A large enum stored once in the catalog (`Platform`, `iso_4217_currency_code`, ...)."""
     return catalog()["enums_shared"][name]
-

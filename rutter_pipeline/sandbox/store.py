@@ -40,8 +40,7 @@ CREATE TABLE IF NOT EXISTS objects (
 # stored id, so a million-order store adds nothing to those three indexes.
 _ACCOUNTING_LIVE = f"synced_ms <> {NULL_MS} AND deleted_ms IS NULL"
 _INDEXES = (
-    "CREATE INDEX IF NOT EXISTS by_updated ON objects (conn, ep, updated_ms, seq, created_ms) "
-    "WHERE deleted_ms IS NULL",
+    "CREATE INDEX IF NOT EXISTS by_updated ON objects (conn, ep, updated_ms, seq, created_ms) WHERE deleted_ms IS NULL",
     f"CREATE INDEX IF NOT EXISTS by_created ON objects (conn, ep, created_ms, seq) WHERE {_ACCOUNTING_LIVE}",
     f"CREATE INDEX IF NOT EXISTS by_synced ON objects (conn, ep, synced_ms, seq) WHERE {_ACCOUNTING_LIVE}",
     "CREATE INDEX IF NOT EXISTS by_id ON objects (conn, ep, id) WHERE id IS NOT NULL",
@@ -96,8 +95,14 @@ class Store:
         self._lock = threading.Lock()
         self._generated_ids = generated_ids
         # The index is rebuilt from the seed on every start, so durability buys nothing.
-        pragmas = ("page_size=16384", "journal_mode=OFF", "synchronous=OFF", f"cache_size=-{_CACHE_KIB}",
-                   "temp_store=FILE", "threads=2")
+        pragmas = (
+            "page_size=16384",
+            "journal_mode=OFF",
+            "synchronous=OFF",
+            f"cache_size=-{_CACHE_KIB}",
+            "temp_store=FILE",
+            "threads=2",
+        )
         for pragma in pragmas:
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(_SCHEMA)
@@ -244,7 +249,16 @@ class Store:
     def _rows(self, conn: int, ep: int, found: list[tuple[Any, ...]]) -> list[Row]:
         id_of = self._generated_ids(conn, ep)
         return [
-            Row(ep, seq, object_id if object_id is not None else id_of(seq), created, updated, synced, deleted,
-                body, pending)
+            Row(
+                ep,
+                seq,
+                object_id if object_id is not None else id_of(seq),
+                created,
+                updated,
+                synced,
+                deleted,
+                body,
+                pending,
+            )
             for seq, object_id, created, updated, synced, deleted, body, pending in found
         ]

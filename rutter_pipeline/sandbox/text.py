@@ -4,20 +4,104 @@ from __future__ import annotations
 
 import random
 
-FIRST_NAMES = ("Ada", "Bruno", "Chloé", "Dmitri", "Émilie", "Farah", "Günther", "Hana", "Ingrid", "José",
-               "Kenji", "Léa", "Mateus", "Nadia", "Olúwaseun", "Priya", "Quentin", "Rosa", "Søren", "Tomás",
-               "李雷", "Zoë")
-LAST_NAMES = ("Adeyemi", "Björk", "Castillo", "Dubois", "Eriksen", "Fernández", "García", "Hernández", "Ito",
-              "Jäger", "Kowalski", "López", "Müller", "Nguyễn", "O'Brien", "Petrović", "Quinn", "Rossi",
-              "Schmidt", "Tanaka", "Ülker", "王")
-COMPANY_WORDS = ("Acme", "Northwind", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Cyberdyne", "Soylent",
-                 "Tyrell", "Hooli", "Pied Piper", "Café Crème", "Bäckerei Groß", "Žluťoučký Kůň")
+FIRST_NAMES = (
+    "Ada",
+    "Bruno",
+    "Chloé",
+    "Dmitri",
+    "Émilie",
+    "Farah",
+    "Günther",
+    "Hana",
+    "Ingrid",
+    "José",
+    "Kenji",
+    "Léa",
+    "Mateus",
+    "Nadia",
+    "Olúwaseun",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Søren",
+    "Tomás",
+    "李雷",
+    "Zoë",
+)
+LAST_NAMES = (
+    "Adeyemi",
+    "Björk",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fernández",
+    "García",
+    "Hernández",
+    "Ito",
+    "Jäger",
+    "Kowalski",
+    "López",
+    "Müller",
+    "Nguyễn",
+    "O'Brien",
+    "Petrović",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Ülker",
+    "王",
+)
+COMPANY_WORDS = (
+    "Acme",
+    "Northwind",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Cyberdyne",
+    "Soylent",
+    "Tyrell",
+    "Hooli",
+    "Pied Piper",
+    "Café Crème",
+    "Bäckerei Groß",
+    "Žluťoučký Kůň",
+)
 COMPANY_SUFFIXES = ("Ltd", "LLC", "Inc.", "GmbH", "& Co.", "S.A.")
-WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett",
-         "kilo", "lima", "mike", "november", "oscar", "papa")
+WORDS = (
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliett",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+)
 CITIES = ("Springfield", "München", "São Paulo", "Kraków", "Zürich", "Austin", "Lyon", "Osaka")
-PRODUCTS = ("T-Shirt", "Mug", "Poster", "Hoodie", "Sticker pack", "Notebook", "Tote bag", "Cap", "Socks",
-            "Café blend 250g", "Ünïcödé lamp 💡")
+PRODUCTS = (
+    "T-Shirt",
+    "Mug",
+    "Poster",
+    "Hoodie",
+    "Sticker pack",
+    "Notebook",
+    "Tote bag",
+    "Cap",
+    "Socks",
+    "Café blend 250g",
+    "Ünïcödé lamp 💡",
+)
 
 #: Text with a NUL character: some platforms let it through and PostgreSQL text columns reject it.
 NUL_TEXT = "Gift note:\u0000 handle with care"

@@ -69,11 +69,21 @@ class World:
             raise ValueError(f"endpoints not served by a {family.value} connection: {unknown}")
         rank = sum(1 for c in self.connections if c.family == family.value)
         conn = SandboxConnection(
-            index=len(self.connections), seed=self.seed, platform=platform.upper(), family=family.value,
-            name=name or f"{platform.title()} connection", counts=dict(counts), family_rank=rank,
+            index=len(self.connections),
+            seed=self.seed,
+            platform=platform.upper(),
+            family=family.value,
+            name=name or f"{platform.title()} connection",
+            counts=dict(counts),
+            family_rank=rank,
             created_ms=self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS,
             last_sync_ms=self.anchor_ms if ready else self.anchor_ms - profiles.DAY_MS,
-            ready=ready, needs_update=needs_update, unhealthy=unhealthy, disabled=disabled, currency=currency, org_id=self.org_id,
+            ready=ready,
+            needs_update=needs_update,
+            unhealthy=unhealthy,
+            disabled=disabled,
+            currency=currency,
+            org_id=self.org_id,
         )
         for path, count in conn.counts.items():
             self.store.insert_many(self._rows(conn, path, count))
@@ -84,21 +94,29 @@ class World:
         ep = EP_INDEX[path]
         fields = endpoint_specs()[path]["fields"]
         if conn.family == "commerce":
-            generated = profiles.commerce_times(seed=self.seed + conn.index, path=path, count=count,
-                                                anchor=self.anchor_ms)
+            generated = profiles.commerce_times(
+                seed=self.seed + conn.index, path=path, count=count, anchor=self.anchor_ms
+            )
         else:
-            generated = profiles.accounting_times(seed=self.seed + conn.index, path=path, count=count,
-                                                  anchor=self.anchor_ms, synced=self.synced)
+            generated = profiles.accounting_times(
+                seed=self.seed + conn.index, path=path, count=count, anchor=self.anchor_ms, synced=self.synced
+            )
         # Null timestamps only where the catalog allows them (items, for one, always carry updated_at).
         created_nullable = fields.get("created_at", {}).get("nullable", False)
         updated_nullable = fields.get("updated_at", {}).get("nullable", False)
         if conn.family == "commerce" or (created_nullable and updated_nullable):
             return ((conn.index, ep, seq, *stamps) for seq, stamps in enumerate(generated))
-        return self._non_null_rows(conn.index, ep, generated, created_nullable=created_nullable,
-                                   updated_nullable=updated_nullable)
+        return self._non_null_rows(
+            conn.index, ep, generated, created_nullable=created_nullable, updated_nullable=updated_nullable
+        )
 
     def _non_null_rows(
-        self, conn_index: int, ep: int, generated: Iterator[tuple[int, int, int]], *, created_nullable: bool,
+        self,
+        conn_index: int,
+        ep: int,
+        generated: Iterator[tuple[int, int, int]],
+        *,
+        created_nullable: bool,
         updated_nullable: bool,
     ) -> Iterator[tuple[int, int, int, int, int, int]]:
         earliest = self.anchor_ms - profiles.HISTORY_DAYS * profiles.DAY_MS

@@ -84,8 +84,14 @@ def backfill(
     return summary.finish()
 
 
-def _hold_incremental_watermark(client: RutterClient, engine: Engine, connection: Connection, endpoint: Endpoint,
-                                started: datetime, freshness: FreshnessPolicy) -> None:
+def _hold_incremental_watermark(
+    client: RutterClient,
+    engine: Engine,
+    connection: Connection,
+    endpoint: Endpoint,
+    started: datetime,
+    freshness: FreshnessPolicy,
+) -> None:
     """Lower the incremental watermark so changes made during this backfill are pulled later."""
     if endpoint.incremental is Incremental.SNAPSHOT:
         return
@@ -106,8 +112,9 @@ def _hold_incremental_watermark(client: RutterClient, engine: Engine, connection
     with engine.begin() as tx:
         current = sync_state.read_watermark(tx, connection_id=connection.id, stream=stream)
         if current is None or candidate < current:
-            sync_state.write_watermark(tx, connection_id=connection.id, stream=stream, watermark_ms=candidate,
-                                       details={"set_by": "backfill"})
+            sync_state.write_watermark(
+                tx, connection_id=connection.id, stream=stream, watermark_ms=candidate, details={"set_by": "backfill"}
+            )
 
 
 def _label(window: Window) -> str:

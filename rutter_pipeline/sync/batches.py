@@ -21,6 +21,7 @@ DEFAULT_BATCH_SIZE = 2_000
 #: How often (in pages) a long pull reports its progress.
 PROGRESS_EVERY_PAGES = 20
 
+
 def batches(pages: Iterable, *, batch_size: int, summary: SyncSummary) -> Iterator[list[dict]]:
     """Group the objects of consecutive pages into lists of about `batch_size`, counting pages and objects.
 
@@ -67,8 +68,9 @@ def objects_by_month(endpoint: Endpoint, objects: Iterable[dict]) -> Counter[str
     return months
 
 
-def load_into(tx: DbConnection, *, endpoint: Endpoint, connection_id: str, objects: list[dict],
-              summary: SyncSummary) -> None:
+def load_into(
+    tx: DbConnection, *, endpoint: Endpoint, connection_id: str, objects: list[dict], summary: SyncSummary
+) -> None:
     """Merge one batch inside the caller's transaction and add its counts to the summary."""
     result = load_batch(tx, endpoint=endpoint, connection_id=connection_id, objects=objects)
     summary.inserted += result.inserted

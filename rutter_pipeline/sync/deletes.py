@@ -51,21 +51,25 @@ def apply_deletes(
     high = since
     try:
         with counting_retries(client, summary):
-            pages = client.deleted_event_pages(access_token=connection.access_token, since_ms=query_from,
-                                               resources=sorted(BY_DELETED_RESOURCE))
+            pages = client.deleted_event_pages(
+                access_token=connection.access_token, since_ms=query_from, resources=sorted(BY_DELETED_RESOURCE)
+            )
             for batch in batches(pages, batch_size=batch_size, summary=summary):
                 deletions, rejects, batch_high = _sort_events(batch)
                 with engine.begin() as tx:
                     for endpoint, items in deletions.items():
-                        summary.deleted += mark_deleted(tx, endpoint=endpoint, connection_id=connection.id,
-                                                        deletions=items)
+                        summary.deleted += mark_deleted(
+                            tx, endpoint=endpoint, connection_id=connection.id, deletions=items
+                        )
                     if rejects:
-                        summary.quarantined += quarantine_rows(tx, endpoint=EVENTS, connection_id=connection.id,
-                                                               rejects=rejects)
+                        summary.quarantined += quarantine_rows(
+                            tx, endpoint=EVENTS, connection_id=connection.id, rejects=rejects
+                        )
                     if batch_high is not None:
                         high = batch_high if high is None else max(high, batch_high)
-                        sync_state.write_watermark(tx, connection_id=connection.id, stream=DELETES_STREAM,
-                                                   watermark_ms=high)
+                        sync_state.write_watermark(
+                            tx, connection_id=connection.id, stream=DELETES_STREAM, watermark_ms=high
+                        )
     except NotSupported as exc:
         return summary.not_applicable(f"/events is not supported for this connection ({exc.error_code})")
     summary.watermark_ms = high

@@ -93,8 +93,19 @@ def incremental(
     }[endpoint.incremental]
     try:
         with counting_retries(client, summary):
-            pull(PullContext(client=client, engine=engine, connection=connection, endpoint=endpoint, since=since,
-                             stream=stream, summary=summary, batch_size=batch_size, freshness=freshness))
+            pull(
+                PullContext(
+                    client=client,
+                    engine=engine,
+                    connection=connection,
+                    endpoint=endpoint,
+                    since=since,
+                    stream=stream,
+                    summary=summary,
+                    batch_size=batch_size,
+                    freshness=freshness,
+                )
+            )
     except NotSupported as exc:
         return summary.not_applicable(f"{endpoint.path} is not supported for this connection ({exc.error_code})")
     log.info("incremental %s for connection %s: %s", endpoint.name, connection.id, summary.as_dict())
@@ -113,8 +124,11 @@ def _pull_by_last_synced_at(ctx: PullContext) -> None:
         known = [stamp for stamp in map(_stamp_ms, batch) if stamp is not None]
         if in_order and not _ascending(known, after=previous):
             in_order = False
-            log.warning("%s: the server did not return objects in last_synced_at order; the watermark will "
-                        "only advance when the pull completes", ctx.endpoint.path)
+            log.warning(
+                "%s: the server did not return objects in last_synced_at order; the watermark will "
+                "only advance when the pull completes",
+                ctx.endpoint.path,
+            )
         if known:
             previous = known[-1]
             high = max(known) if high is None else max(high, max(known))
@@ -134,8 +148,12 @@ def _pull_by_updated_at(ctx: PullContext) -> None:
     details = ctx.client.optional_connection_details(connection.access_token, connection_id=connection.id)
     sync_started = details.last_sync_started_at if details else None
     sync_completed = details.last_sync_completed_at if details else None
-    target = safe_commerce_watermark(pull_started=started, last_sync_started_at=sync_started,
-                                     last_sync_completed_at=sync_completed, policy=ctx.freshness)
+    target = safe_commerce_watermark(
+        pull_started=started,
+        last_sync_started_at=sync_started,
+        last_sync_completed_at=sync_completed,
+        policy=ctx.freshness,
+    )
     if ctx.since is not None:
         target = max(target, ctx.since)
     pages = ctx.client.changed_pages(ctx.endpoint, access_token=connection.access_token, since_ms=ctx.since)
@@ -157,8 +175,11 @@ def _pull_snapshot(ctx: PullContext) -> None:
 
 def _period_pages(ctx: PullContext) -> Iterator[Page]:
     for start_ms, end_ms in recent_periods():
-        yield from ctx.client.window_pages(ctx.endpoint, access_token=ctx.connection.access_token,
-                                           window=Window(start_ms, end_ms, period=(start_ms, end_ms)))
+        yield from ctx.client.window_pages(
+            ctx.endpoint,
+            access_token=ctx.connection.access_token,
+            window=Window(start_ms, end_ms, period=(start_ms, end_ms)),
+        )
 
 
 def _load_then_mark(ctx: PullContext, groups: Iterable[list[dict]], *, watermark_ms: int) -> None:

@@ -43,8 +43,9 @@ def record_connections(
             "needs_update": status.needs_update if status else None,
             "is_disabled": status.is_disabled if status else None,
             "is_healthy": status.is_healthy if status else None,
-            "last_sync_completed_at": (stored_time(conn, status.last_sync_completed_at)
-                                       if status and status.last_sync_completed_at else None),
+            "last_sync_completed_at": (
+                stored_time(conn, status.last_sync_completed_at) if status and status.last_sync_completed_at else None
+            ),
             "created_at": stored_time(conn, connection.created_at) if connection.created_at else None,
             "first_seen_at": now,
             "last_seen_at": now,

@@ -12,8 +12,16 @@ from rutter_pipeline.warehouse.dialect import insert_if_absent, stored_time
 from rutter_pipeline.warehouse.tables import raw_table
 
 
-def _mark_one(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoint, connection_id: str, object_id: str,
-              deleted_at: datetime, synced_at: datetime) -> bool:
+def _mark_one(
+    conn: sa.Connection,
+    *,
+    table: sa.Table,
+    endpoint: Endpoint,
+    connection_id: str,
+    object_id: str,
+    deleted_at: datetime,
+    synced_at: datetime,
+) -> bool:
     conditions = [
         table.c.id == object_id,
         table.c.connection_id == connection_id,
@@ -29,8 +37,16 @@ def _mark_one(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoint, conne
     return result.rowcount > 0
 
 
-def _insert_tombstone(conn: sa.Connection, *, table: sa.Table, endpoint: Endpoint, connection_id: str,
-                      object_id: str, deleted_at: datetime, synced_at: datetime) -> bool:
+def _insert_tombstone(
+    conn: sa.Connection,
+    *,
+    table: sa.Table,
+    endpoint: Endpoint,
+    connection_id: str,
+    object_id: str,
+    deleted_at: datetime,
+    synced_at: datetime,
+) -> bool:
     exists = conn.execute(sa.select(table.c.id).where(table.c.id == object_id)).first()
     if exists is not None:
         return False

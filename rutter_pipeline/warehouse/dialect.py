@@ -45,14 +45,20 @@ def stored_time(conn: sa.Connection, moment: datetime) -> datetime:
 
 
 def upsert(
-    conn: sa.Connection, table: sa.Table, values: Mapping[str, Any], *, keys: Sequence[str],
+    conn: sa.Connection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    *,
+    keys: Sequence[str],
     changes: Mapping[str, Any],
 ) -> sa.Executable:
     """INSERT a row, or when its key exists, UPDATE it with `changes` (the key columns are `keys`)."""
     if is_mysql(conn):
         return mysql.insert(table).values(dict(values)).on_duplicate_key_update(dict(changes))
-    return postgresql.insert(table).values(dict(values)).on_conflict_do_update(
-        index_elements=list(keys), set_=dict(changes)
+    return (
+        postgresql.insert(table)
+        .values(dict(values))
+        .on_conflict_do_update(index_elements=list(keys), set_=dict(changes))
     )
 
 

@@ -12,7 +12,6 @@ Running as root: PostgreSQL refuses to run as root, so the package creates (once
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from pathlib import Path
 
@@ -20,27 +19,20 @@ import sqlalchemy as sa
 
 log = logging.getLogger("rutter_pipeline.warehouse")
 
-#: Environment variable that moves the project's local state (default `./.rutter_pipeline`).
-DATA_DIR_ENV = "RUTTER_PIPELINE_DATA_DIR"
+#: The project's local state directory when none is given (RUTTER_PIPELINE_DATA_DIR, read by `Settings`).
 DEFAULT_DATA_DIR = Path(".rutter_pipeline")
 SUPERUSER = "postgres"
-
-
-def default_data_dir() -> Path:
-    """The project's local state directory: `$RUTTER_PIPELINE_DATA_DIR`, else `./.rutter_pipeline`."""
-    configured = os.environ.get(DATA_DIR_ENV, "").strip()
-    return Path(configured) if configured else DEFAULT_DATA_DIR
 
 
 class EmbeddedPostgres:
     """A PostgreSQL server whose files live in `<data_dir>/pgdata`, started on first use.
 
     Args:
-        data_dir: the project's local state directory; default `default_data_dir()`.
+        data_dir: the project's local state directory (`Settings.data_dir`).
     """
 
-    def __init__(self, data_dir: Path | None = None) -> None:
-        self.data_dir = Path(data_dir if data_dir is not None else default_data_dir()).expanduser().resolve()
+    def __init__(self, data_dir: Path | str) -> None:
+        self.data_dir = Path(data_dir).expanduser().resolve()
         self.pgdata = self.data_dir / "pgdata"
         self._server = None
 

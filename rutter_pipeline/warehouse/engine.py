@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from rutter_pipeline.settings import database_url
 from rutter_pipeline.warehouse.dialect import is_mysql
-from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
+from rutter_pipeline.warehouse.embedded import DEFAULT_DATA_DIR, EmbeddedPostgres
 from rutter_pipeline.warehouse.tables import SCHEMA
 
 #: Strict mode makes MySQL refuse values that do not fit (too long, out of range) instead of silently
@@ -30,7 +30,7 @@ def warehouse_engine(url: str | None = None, *, data_dir: Path | None = None) ->
         An Engine; call `schema.upgrade(engine)` before loading.
     """
     if url is None:
-        url = EmbeddedPostgres(data_dir).url(database="rutter")
+        url = EmbeddedPostgres(data_dir or DEFAULT_DATA_DIR).url(database="rutter")
     engine = sa.create_engine(database_url(url, name="WAREHOUSE_URL"), pool_pre_ping=True)
     if is_mysql(engine):
         sa.event.listen(engine, "connect", _configure_mysql_session)

@@ -60,9 +60,7 @@ def _merge_sql(endpoint: Endpoint) -> str:
         assignments.append(
             f"_deleted_at = CASE WHEN EXCLUDED.{version} > t._deleted_at THEN NULL ELSE t._deleted_at END"
         )
-        newer_or_equal = (
-            f"(EXCLUDED.{version} IS NULL OR t.{version} IS NULL OR EXCLUDED.{version} >= t.{version})"
-        )
+        newer_or_equal = f"(EXCLUDED.{version} IS NULL OR t.{version} IS NULL OR EXCLUDED.{version} >= t.{version})"
         changed = f"(EXCLUDED.{version} IS DISTINCT FROM t.{version} OR EXCLUDED.data IS DISTINCT FROM t.data)"
         condition = f"{newer_or_equal} AND {changed}"
     else:
@@ -97,8 +95,10 @@ def merge(
     # psycopg 3's COPY: the batch goes to the server as one text-format stream.
     with conn.connection.cursor() as cursor, cursor.copy(f"COPY pg_temp.{stage} ({columns}) FROM STDIN") as copy:
         copy.write(copy_buffer(rows))
-    flags = conn.execute(
-        sa.text(_merge_sql(endpoint)), {"connection_id": connection_id, "synced_at": synced_at}
-    ).scalars().all()
+    flags = (
+        conn.execute(sa.text(_merge_sql(endpoint)), {"connection_id": connection_id, "synced_at": synced_at})
+        .scalars()
+        .all()
+    )
     inserted = sum(1 for flag in flags if flag)
     return inserted, len(flags) - inserted

@@ -114,9 +114,7 @@ class PostgresRateLimiter:
             conn.execute(sa.delete(grants).where(mine, grants.c.granted_at <= now - self._hold_s))
             if paused_until > now:
                 return paused_until - now
-            count, oldest = conn.execute(
-                sa.select(sa.func.count(), sa.func.min(grants.c.granted_at)).where(mine)
-            ).one()
+            count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(grants.c.granted_at)).where(mine)).one()
             if count < self.max_requests:
                 conn.execute(sa.insert(grants).values(bucket=self.bucket, granted_at=now))
                 return 0.0

@@ -134,8 +134,7 @@ def nesting_depth(json_text: str) -> int:
 
 def _too_deep(json_text: str) -> bool:
     # Counting brackets is cheap and rules out nearly every object before the exact scan.
-    return (json_text.count("[") + json_text.count("{") > MAX_NESTING
-            and nesting_depth(json_text) > MAX_NESTING)
+    return json_text.count("[") + json_text.count("{") > MAX_NESTING and nesting_depth(json_text) > MAX_NESTING
 
 
 def _text(value: Any) -> str:
@@ -162,7 +161,11 @@ def _numeric(value: Any) -> Decimal:
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not an integer: {value!r}")
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()) or (isinstance(value, float) and value.is_integer()):
+    if (
+        isinstance(value, int)
+        or (isinstance(value, str) and value.strip().lstrip("-").isdigit())
+        or (isinstance(value, float) and value.is_integer())
+    ):
         number = int(value)
     else:
         raise ValueError(f"not an integer: {value!r}")

@@ -88,7 +88,7 @@ def backfilled(conn: sa.Connection, *, connection_id: str) -> dict[str, set[str]
     )
     done: dict[str, set[str]] = {}
     for stream in conn.execute(query).scalars():
-        table, _, window = stream[len(BACKFILL_PREFIX):].partition(":")
+        table, _, window = stream[len(BACKFILL_PREFIX) :].partition(":")
         done.setdefault(table, set()).add(window)
     return done
 

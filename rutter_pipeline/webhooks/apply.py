@@ -43,12 +43,17 @@ def apply_event(tx: sa.Connection, event: WebhookEvent, *, received_at: datetime
     if event.action != "DELETED" or endpoint is None:
         return "ignored"
     if not event.object_id:
-        quarantine_rows(tx, endpoint=WEBHOOKS, connection_id=event.connection_id,
-                        rejects=[(without_secrets(event.payload), f"{event.code} carries no object id")])
+        quarantine_rows(
+            tx,
+            endpoint=WEBHOOKS,
+            connection_id=event.connection_id,
+            rejects=[(without_secrets(event.payload), f"{event.code} carries no object id")],
+        )
         return "quarantined"
     mark_deleted(tx, endpoint=endpoint, connection_id=event.connection_id, deletions=[(event.object_id, received_at)])
-    log.info("%s: %s %s of connection %s marked deleted", event.code, endpoint.name, event.object_id,
-             event.connection_id)
+    log.info(
+        "%s: %s %s of connection %s marked deleted", event.code, endpoint.name, event.object_id, event.connection_id
+    )
     return "deleted"
 
 

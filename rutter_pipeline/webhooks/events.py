@@ -77,8 +77,12 @@ def waiting(engine: Engine, kind: Kind, *, limit: int = 200) -> list[Waiting]:
     table = webhook_events
     pending = sa.and_(table.c.processed_at.is_(None), table.c.outcome == QUEUED, _codes_clause(kind))
     grouped = (
-        sa.select(table.c.connection_id, sa.func.count().label("count"),
-                  sa.func.min(table.c.received_at).label("first"), sa.func.max(table.c.received_at).label("last"))
+        sa.select(
+            table.c.connection_id,
+            sa.func.count().label("count"),
+            sa.func.min(table.c.received_at).label("first"),
+            sa.func.max(table.c.received_at).label("last"),
+        )
         .where(pending)
         .group_by(table.c.connection_id)
         .order_by(sa.func.min(table.c.received_at), table.c.connection_id)
@@ -106,9 +110,13 @@ def settle(engine: Engine, kind: Kind, *, connection_id: str, received_until: da
     with engine.begin() as tx:
         return tx.execute(
             sa.update(table)
-            .where(table.c.processed_at.is_(None), table.c.outcome == QUEUED, _codes_clause(kind),
-                   table.c.connection_id == connection_id,
-                   table.c.received_at <= stored_time(tx, _utc(received_until)))
+            .where(
+                table.c.processed_at.is_(None),
+                table.c.outcome == QUEUED,
+                _codes_clause(kind),
+                table.c.connection_id == connection_id,
+                table.c.received_at <= stored_time(tx, _utc(received_until)),
+            )
             .values(processed_at=stored_time(tx, datetime.now(UTC)), outcome=outcome[:255])
         ).rowcount
 
@@ -116,8 +124,13 @@ def settle(engine: Engine, kind: Kind, *, connection_id: str, received_until: da
 def settle_all(engine: Engine, kind: Kind, settled: Iterable[dict]) -> None:
     """`settle` each `{"connection_id", "received_until" (ISO 8601), "outcome"}` (as kept in a sensor cursor)."""
     for item in settled:
-        settle(engine, kind, connection_id=item["connection_id"],
-               received_until=datetime.fromisoformat(item["received_until"]), outcome=item["outcome"])
+        settle(
+            engine,
+            kind,
+            connection_id=item["connection_id"],
+            received_until=datetime.fromisoformat(item["received_until"]),
+            outcome=item["outcome"],
+        )
 
 
 def _utc(moment: datetime) -> datetime:

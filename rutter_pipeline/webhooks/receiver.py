@@ -71,13 +71,23 @@ class WebhookReceiver:
         listener = socket.create_server((host, port), backlog=self.backlog)
         protocol = type("TimedProtocol", (_RequestDeadline,), {"request_timeout_s": self.request_timeout_s})
         config = uvicorn.Config(
-            self._asgi, interface="asgi3", http=protocol, lifespan="off", proxy_headers=False, limit_concurrency=self.max_connections,
-            backlog=self.backlog, timeout_keep_alive=5, access_log=False, log_config=None, server_header=False,
+            self._asgi,
+            interface="asgi3",
+            http=protocol,
+            lifespan="off",
+            proxy_headers=False,
+            limit_concurrency=self.max_connections,
+            backlog=self.backlog,
+            timeout_keep_alive=5,
+            access_log=False,
+            log_config=None,
+            server_header=False,
         )
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="rutter-webhooks")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [listener]},
-                                        name="rutter-webhooks", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [listener]}, name="rutter-webhooks", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 30
         while not self._server.started:
@@ -127,13 +137,19 @@ class WebhookReceiver:
                 signature = headers.get(_SIGNATURE, b"").decode("latin-1") or None
                 try:
                     status, answer = await asyncio.get_running_loop().run_in_executor(
-                        self._pool, self.handle, body, signature)
+                        self._pool, self.handle, body, signature
+                    )
                 except Exception:
                     log.exception("webhook could not be applied")
                     status, answer = 500, {"error": "could not be applied; retry"}
         data = json.dumps(answer).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": data})
 
 

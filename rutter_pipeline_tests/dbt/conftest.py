@@ -48,12 +48,18 @@ class BuiltWarehouse:
 def run_dbt(url: str, args: list[str], *, target: Path) -> subprocess.CompletedProcess[str]:
     """Run the dbt CLI of this virtualenv on the project against the database at `url`."""
     command = [
-        str(Path(sys.executable).parent / "dbt"), *args,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target), "--log-path", str(target),
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
     ]
-    env = {"PATH": str(Path(sys.executable).parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           **dbt_env_from_url(url)}
+    env = {"PATH": str(Path(sys.executable).parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **dbt_env_from_url(url)}
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
@@ -73,7 +79,9 @@ def _load_statements(engine: sa.Engine, client: RutterClient, connection: dict) 
     for endpoint in catalog.endpoints_for(Family.ACCOUNTING):
         if endpoint.kind is not Kind.REPORT:
             continue
-        reports = client.get_reports(endpoint, access_token=connection["access_token"], start_date=start, end_date=AS_OF)
+        reports = client.get_reports(
+            endpoint, access_token=connection["access_token"], start_date=start, end_date=AS_OF
+        )
         with engine.begin() as conn:
             load_batch(conn, endpoint=endpoint, connection_id=connection["id"], objects=reports)
 
@@ -89,12 +97,16 @@ def _record_connections(engine: sa.Engine, client: RutterClient) -> None:
 def _delete_one_refunded_order(engine: sa.Engine, connection_id: str) -> str:
     """Soft-delete an order the marts would otherwise count, so the test can check staging drops it."""
     with engine.begin() as conn:
-        order_id = conn.execute(sa.text(
-            "select id from rutter.orders where connection_id = :c and jsonb_array_length(data->'refunds') > 0 "
-            "and status <> 'cancelled' order by id limit 1"
-        ), {"c": connection_id}).scalar_one()
-        mark_deleted(conn, endpoint=catalog.get("orders"), connection_id=connection_id,
-                     deletions=[(order_id, datetime.now(UTC))])
+        order_id = conn.execute(
+            sa.text(
+                "select id from rutter.orders where connection_id = :c and jsonb_array_length(data->'refunds') > 0 "
+                "and status <> 'cancelled' order by id limit 1"
+            ),
+            {"c": connection_id},
+        ).scalar_one()
+        mark_deleted(
+            conn, endpoint=catalog.get("orders"), connection_id=connection_id, deletions=[(order_id, datetime.now(UTC))]
+        )
     return order_id
 
 
@@ -105,8 +117,9 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltW
         engine = warehouse_engine(url)  # the warehouse driver (psycopg 3), as the pipeline opens it
         upgrade(engine)
         with Sandbox(seed=7, now=SANDBOX_NOW, rate_limit=None) as sandbox:
-            client = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID,
-                                  client_secret=DEFAULT_CLIENT_SECRET)
+            client = RutterClient(
+                base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET
+            )
             connections = sandbox.connections()
             _record_connections(engine, client)
             for connection in connections:
@@ -122,9 +135,15 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltW
         result = run_dbt(url, ["build", "--vars", json.dumps({"as_of_date": AS_OF.isoformat()})], target=target)
         seconds = time.monotonic() - started
         run_results = json.loads((target / "run_results.json").read_text()) if result.returncode == 0 else {}
-        yield BuiltWarehouse(engine=engine, connections=connections, deleted_order_id=deleted,
-                             returncode=result.returncode, output=result.stdout + result.stderr,
-                             run_results=run_results, seconds=seconds)
+        yield BuiltWarehouse(
+            engine=engine,
+            connections=connections,
+            deleted_order_id=deleted,
+            returncode=result.returncode,
+            output=result.stdout + result.stderr,
+            run_results=run_results,
+            seconds=seconds,
+        )
         engine.dispose()
 
 

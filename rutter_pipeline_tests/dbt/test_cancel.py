@@ -16,10 +16,14 @@ from rutter_pipeline.defs.dbt import DBT_PROJECT_DIR, dbt_env
 
 def _dbt_queries(engine: sa.Engine) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(sa.text(
-            "select query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() "
-            "and application_name = 'dbt' and state = 'active'"
-        )).scalars())
+        return list(
+            conn.execute(
+                sa.text(
+                    "select query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() "
+                    "and application_name = 'dbt' and state = 'active'"
+                )
+            ).scalars()
+        )
 
 
 def _wait_for(predicate, timeout: float) -> bool:
@@ -34,9 +38,18 @@ def _wait_for(predicate, timeout: float) -> bool:
 def test_killed_dbt_stops_its_query_in_the_server(postgres_url: str, tmp_path: Path) -> None:
     engine = sa.create_engine(postgres_url)
     command = [
-        str(Path(sys.executable).parent / "dbt"), "show", "--inline", "select pg_sleep(120) as slow",
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(tmp_path), "--log-path", str(tmp_path),
+        str(Path(sys.executable).parent / "dbt"),
+        "show",
+        "--inline",
+        "select pg_sleep(120) as slow",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(tmp_path),
+        "--log-path",
+        str(tmp_path),
     ]
     env = {"PATH": os.environ["PATH"], "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **dbt_env(postgres_url)}
     dbt = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -39,8 +39,13 @@ def test_dbt_assets_are_downstream_of_the_rutter_assets() -> None:
     assert dg.AssetKey(["staging", "stg_rutter__orders"]) in upstream_of_orders
     downstream = graph.get(dg.AssetKey(["rutter", "commerce", "orders"])).child_keys
     # the incremental order models also read the raw table, for the orders written since their last build
-    incremental = {("intermediate", "int_order_lines_unnested"), ("intermediate", "int_refunds_extracted"),
-                   ("marts", "fct_orders"), ("marts", "fct_order_lines"), ("marts", "fct_refunds")}
+    incremental = {
+        ("intermediate", "int_order_lines_unnested"),
+        ("intermediate", "int_refunds_extracted"),
+        ("marts", "fct_orders"),
+        ("marts", "fct_order_lines"),
+        ("marts", "fct_refunds"),
+    }
     assert downstream == {dg.AssetKey(["staging", "stg_rutter__orders"]), *map(dg.AssetKey, map(list, incremental))}
 
 
@@ -80,9 +85,12 @@ def test_materializing_the_marts_runs_dbt_build_against_the_warehouse(postgres_u
     built_from = dbt_defs.last_built_from(engine)
     assert built_from == dbt_defs.sources_state(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "insert into rutter.customers (id, connection_id, data, _deleted_at, _synced_at) "
-            "values ('c1', 'conn', '{}', now(), now())"))
+        conn.execute(
+            sa.text(
+                "insert into rutter.customers (id, connection_id, data, _deleted_at, _synced_at) "
+                "values ('c1', 'conn', '{}', now(), now())"
+            )
+        )
     assert dbt_defs.sources_state(engine) != built_from
 
 
@@ -143,11 +151,20 @@ def test_stale_manifest_is_parsed_again() -> None:
 
 def test_dbt_env_from_url_reads_host_port_user_password_and_database() -> None:
     env = dbt_defs.dbt_env_from_url("postgresql+psycopg2://app:s3cret@db.example:6543/warehouse")
-    assert env == {"RUTTER_DBT_HOST": "db.example", "RUTTER_DBT_PORT": "6543", "RUTTER_DBT_USER": "app",
-                   "RUTTER_DBT_PASSWORD": "s3cret", "RUTTER_DBT_DBNAME": "warehouse"}
+    assert env == {
+        "RUTTER_DBT_HOST": "db.example",
+        "RUTTER_DBT_PORT": "6543",
+        "RUTTER_DBT_USER": "app",
+        "RUTTER_DBT_PASSWORD": "s3cret",
+        "RUTTER_DBT_DBNAME": "warehouse",
+    }
     socket = dbt_defs.dbt_env_from_url(
-        sa.URL.create("postgresql+psycopg2", username="postgres", database="rutter",
-                      query={"host": "/tmp/pg-socket", "port": "5433"})
+        sa.URL.create(
+            "postgresql+psycopg2",
+            username="postgres",
+            database="rutter",
+            query={"host": "/tmp/pg-socket", "port": "5433"},
+        )
     )
     assert socket["RUTTER_DBT_HOST"] == "/tmp/pg-socket" and socket["RUTTER_DBT_PORT"] == "5433"
 

@@ -33,8 +33,11 @@ def test_dbt_build_passes_every_model_and_test(built_warehouse: BuiltWarehouse) 
 
 
 def test_staging_excludes_soft_deleted_rows(built_warehouse: BuiltWarehouse) -> None:
-    deleted = _frame(built_warehouse, "select order_id from analytics.fct_orders where order_id = :id",
-                     id=built_warehouse.deleted_order_id)
+    deleted = _frame(
+        built_warehouse,
+        "select order_id from analytics.fct_orders where order_id = :id",
+        id=built_warehouse.deleted_order_id,
+    )
     assert deleted.empty
     live = _frame(built_warehouse, "select count(*) as n from rutter.orders where _deleted_at is null")
     marts = _frame(built_warehouse, "select count(*) as n from analytics.fct_orders")
@@ -59,15 +62,19 @@ def _expected_monthly_commerce(built: BuiltWarehouse, connection_id: str) -> pd.
         )
         for n, refund in enumerate(order.data.get("refunds") or []):
             amount = sum(
-                (_money(line["amount"]) if line.get("amount") is not None
-                 else _money(line["quantity"]) * prices[line["line_item_id"]])
+                (
+                    _money(line["amount"])
+                    if line.get("amount") is not None
+                    else _money(line["quantity"]) * prices[line["line_item_id"]]
+                )
                 for line in refund["line_items"]
             )
             month = refund_times[n][0][:7] if n < len(refund_times) else order.updated_at.strftime("%Y-%m")
             refunds[month] += amount
     months = sorted(set(sales) | set(refunds))
-    frame = pd.DataFrame({"month": months, "gross": [sales[m] for m in months],
-                          "refunds": [refunds[m] for m in months]})
+    frame = pd.DataFrame(
+        {"month": months, "gross": [sales[m] for m in months], "refunds": [refunds[m] for m in months]}
+    )
     frame["net"] = frame.gross - frame.refunds
     return frame
 
@@ -107,12 +114,14 @@ def _bucket(days: int) -> str:
 
 @pytest.mark.parametrize(("table", "mart"), [("accounting_invoices", "ar_aging"), ("accounting_bills", "ap_aging")])
 def test_aging_matches_raw_documents(
-    built_warehouse: BuiltWarehouse, as_of, table: str, mart: str,
+    built_warehouse: BuiltWarehouse,
+    as_of,
+    table: str,
+    mart: str,
 ) -> None:
     documents = _frame(
         built_warehouse,
-        f"select connection_id, status, amount_due, issue_date, due_date from rutter.{table} "
-        "where _deleted_at is null",
+        f"select connection_id, status, amount_due, issue_date, due_date from rutter.{table} where _deleted_at is null",
     )
     open_ = documents[
         (documents.amount_due.fillna(0) > 0)
@@ -123,8 +132,13 @@ def test_aging_matches_raw_documents(
     open_["bucket"] = [_bucket((as_of - d).days) for d in due]
     expected = open_.groupby(["connection_id", "bucket"]).amount_due.apply(lambda s: sum(map(_money, s)))
     aging = _frame(built_warehouse, f"select * from analytics.{mart}").set_index("connection_id")
-    columns = {"current": "current_amount", "days_1_30": "days_1_30_amount", "days_31_60": "days_31_60_amount",
-               "days_61_90": "days_61_90_amount", "over_90": "over_90_amount"}
+    columns = {
+        "current": "current_amount",
+        "days_1_30": "days_1_30_amount",
+        "days_31_60": "days_31_60_amount",
+        "days_61_90": "days_61_90_amount",
+        "over_90": "over_90_amount",
+    }
     assert set(aging.index) == set(documents.connection_id)
     for connection_id, row in aging.iterrows():
         for bucket, column in columns.items():
@@ -136,8 +150,10 @@ def test_aging_matches_raw_documents(
 def test_connection_overview_counts_every_connection(built_warehouse: BuiltWarehouse) -> None:
     overview = _frame(built_warehouse, "select * from analytics.fct_connection_overview").set_index("connection_id")
     assert set(overview.index) == {c["id"] for c in built_warehouse.connections}
-    raw = _frame(built_warehouse, "select connection_id, count(*) as n from rutter.accounting_invoices "
-                                  "where _deleted_at is null group by 1").set_index("connection_id")
+    raw = _frame(
+        built_warehouse,
+        "select connection_id, count(*) as n from rutter.accounting_invoices where _deleted_at is null group by 1",
+    ).set_index("connection_id")
     for connection_id, row in overview.iterrows():
         expected = raw.n.get(connection_id, 0)
         assert row.accounting_invoices_count == expected
@@ -145,9 +161,19 @@ def test_connection_overview_counts_every_connection(built_warehouse: BuiltWareh
         assert row.last_synced_at is not None
 
 
-@pytest.mark.parametrize("mart", ["accounting_monthly_pnl", "accounting_working_capital", "dim_accounts",
-                                  "fct_order_lines", "fct_refunds", "dim_commerce_customers", "fct_bills",
-                                  "ap_aging"])
+@pytest.mark.parametrize(
+    "mart",
+    [
+        "accounting_monthly_pnl",
+        "accounting_working_capital",
+        "dim_accounts",
+        "fct_order_lines",
+        "fct_refunds",
+        "dim_commerce_customers",
+        "fct_bills",
+        "ap_aging",
+    ],
+)
 def test_every_mart_has_rows(built_warehouse: BuiltWarehouse, mart: str) -> None:
     counts = _frame(built_warehouse, f"select count(*) as n from analytics.{mart}")
     assert counts.n[0] > 0
@@ -175,11 +201,18 @@ def test_pnl_uses_statements_and_falls_back_to_journal_entries(built_warehouse: 
 
 
 def test_dim_connections_has_one_row_per_connection_with_its_health(built_warehouse: BuiltWarehouse) -> None:
-    rows = _frame(built_warehouse, "select connection_name, health, is_healthy, last_sync_completed_at "
-                                   "from analytics.dim_connections")
+    rows = _frame(
+        built_warehouse,
+        "select connection_name, health, is_healthy, last_sync_completed_at from analytics.dim_connections",
+    )
     health = dict(zip(rows.connection_name, rows.health, strict=True))
     assert len(rows) == len(built_warehouse.connections)
-    assert health == {"Shopify store": "healthy", "QuickBooks company": "healthy", "Xero organisation": "healthy",
-                      "Amazon seller": "not_ready", "NetSuite subsidiary": "needs_reauth"}
+    assert health == {
+        "Shopify store": "healthy",
+        "QuickBooks company": "healthy",
+        "Xero organisation": "healthy",
+        "Amazon seller": "not_ready",
+        "NetSuite subsidiary": "needs_reauth",
+    }
     ready = rows[rows.health == "healthy"]
     assert ready.last_sync_completed_at.notna().all()

@@ -51,8 +51,9 @@ def instance() -> Iterator[dg.DagsterInstance]:
 @pytest.fixture
 def rutter(small_sandbox: Sandbox) -> RutterResource:
     """The Rutter resource pointed at the small sandbox."""
-    return RutterResource(client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-                          base_url=small_sandbox.base_url)
+    return RutterResource(
+        client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, base_url=small_sandbox.base_url
+    )
 
 
 @pytest.fixture

@@ -17,8 +17,12 @@ def materialize_months(*, family, grids, connection_id, instance, rutter, wareho
     instance.add_dynamic_partitions(connection_set(family), [connection_id])
     assets = family_assets(family, partitions_def=grids[family])
     return [
-        dg.materialize([assets], partition_key=partition_key(connection_id, month), instance=instance,
-                       resources={"rutter": rutter, "warehouse": warehouse})
+        dg.materialize(
+            [assets],
+            partition_key=partition_key(connection_id, month),
+            instance=instance,
+            resources={"rutter": rutter, "warehouse": warehouse},
+        )
         for month in month_keys(grids[family])
     ]
 
@@ -26,16 +30,25 @@ def materialize_months(*, family, grids, connection_id, instance, rutter, wareho
 def stored_rows(warehouse, endpoint, connection_id) -> dict[str, dict]:
     table = raw_table(endpoint)
     with warehouse.engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.id, table.c.data).where(
-            table.c.connection_id == connection_id, table.c._deleted_at.is_(None)))
+        rows = conn.execute(
+            sa.select(table.c.id, table.c.data).where(
+                table.c.connection_id == connection_id, table.c._deleted_at.is_(None)
+            )
+        )
         return {row.id: row.data for row in rows}
 
 
 def test_backfilled_months_equal_the_sandbox(small_sandbox, grids, instance, rutter, warehouse) -> None:
     for platform, family in (("SHOPIFY", Family.COMMERCE), ("QUICKBOOKS", Family.ACCOUNTING)):
         connection_id = small_sandbox.connection_id(platform)
-        results = materialize_months(family=family, grids=grids, connection_id=connection_id, instance=instance,
-                                     rutter=rutter, warehouse=warehouse)
+        results = materialize_months(
+            family=family,
+            grids=grids,
+            connection_id=connection_id,
+            instance=instance,
+            rutter=rutter,
+            warehouse=warehouse,
+        )
         assert all(result.success for result in results)
         for endpoint in endpoints_for(family):
             if endpoint.kind is Kind.REPORT:
@@ -49,8 +62,14 @@ def test_backfilled_months_equal_the_sandbox(small_sandbox, grids, instance, rut
 def test_materializations_say_what_the_backfill_did(small_sandbox, grids, instance, rutter, warehouse) -> None:
     connection_id = small_sandbox.connection_id("SHOPIFY")
     grid = grids[Family.COMMERCE]
-    materialize_months(family=Family.COMMERCE, grids=grids, connection_id=connection_id, instance=instance,
-                       rutter=rutter, warehouse=warehouse)
+    materialize_months(
+        family=Family.COMMERCE,
+        grids=grids,
+        connection_id=connection_id,
+        instance=instance,
+        rutter=rutter,
+        warehouse=warehouse,
+    )
     orders = asset_key(endpoints_for(Family.COMMERCE)[0])
     latest = instance.get_latest_materialization_event(orders).asset_materialization
     assert latest.metadata["pull"].value == "backfill"
@@ -72,9 +91,12 @@ def test_other_familys_endpoints_are_not_applicable(small_sandbox, grids, instan
     connection_id = small_sandbox.connection_id("SHOPIFY")
     instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), [connection_id])
     grid = grids[Family.ACCOUNTING]
-    result = dg.materialize([family_assets(Family.ACCOUNTING, partitions_def=grid)],
-                            partition_key=partition_key(connection_id, month_keys(grid)[-1]), instance=instance,
-                            resources={"rutter": rutter, "warehouse": warehouse})
+    result = dg.materialize(
+        [family_assets(Family.ACCOUNTING, partitions_def=grid)],
+        partition_key=partition_key(connection_id, month_keys(grid)[-1]),
+        instance=instance,
+        resources={"rutter": rutter, "warehouse": warehouse},
+    )
     assert result.success
     materialized = result.asset_materializations_for_node("rutter_accounting_backfill")
     statuses = {m.metadata["status"].value for m in materialized}
@@ -84,10 +106,17 @@ def test_other_familys_endpoints_are_not_applicable(small_sandbox, grids, instan
 def test_incremental_jobs_record_the_months_they_wrote(small_sandbox, grids, instance, rutter, warehouse) -> None:
     shop = small_sandbox.connection_id("SHOPIFY")
     books = small_sandbox.connection_id("QUICKBOOKS")
-    materialize_months(family=Family.COMMERCE, grids=grids, connection_id=shop, instance=instance, rutter=rutter,
-                       warehouse=warehouse)
-    materialize_months(family=Family.ACCOUNTING, grids=grids, connection_id=books, instance=instance, rutter=rutter,
-                       warehouse=warehouse)
+    materialize_months(
+        family=Family.COMMERCE, grids=grids, connection_id=shop, instance=instance, rutter=rutter, warehouse=warehouse
+    )
+    materialize_months(
+        family=Family.ACCOUNTING,
+        grids=grids,
+        connection_id=books,
+        instance=instance,
+        rutter=rutter,
+        warehouse=warehouse,
+    )
     months = month_keys(grids[Family.COMMERCE])
     order = next(o for o in small_sandbox.truth(shop, "/orders") if o["created_at"][:7] == months[1])
     small_sandbox.update(shop, "/orders", order["id"], {"note": "changed after the backfill"})
@@ -96,24 +125,31 @@ def test_incremental_jobs_record_the_months_they_wrote(small_sandbox, grids, ins
 
     resources = {"rutter": rutter, "warehouse": warehouse}
     shop_run = incremental_job(Family.COMMERCE, partitions_def=grids[Family.COMMERCE]).execute_in_process(
-        instance=instance, partition_key=shop, resources=resources)
+        instance=instance, partition_key=shop, resources=resources
+    )
     books_run = incremental_job(Family.ACCOUNTING, partitions_def=grids[Family.ACCOUNTING]).execute_in_process(
-        instance=instance, partition_key=books, resources=resources)
+        instance=instance, partition_key=books, resources=resources
+    )
     assert shop_run.success and books_run.success
     assert shop_run.dagster_run.job_name == "commerce_incremental_sync"
     assert books_run.dagster_run.job_name == "accounting_incremental_sync"
 
-    written = [(e.asset_key.to_user_string(), e.partition) for e in shop_run.asset_materializations_for_node(
-        "pull_commerce_changes")]
+    written = [
+        (e.asset_key.to_user_string(), e.partition)
+        for e in shop_run.asset_materializations_for_node("pull_commerce_changes")
+    ]
     assert ("rutter/commerce/orders", str(partition_key(shop, months[1]))) in written
     assert all(key.startswith("rutter/commerce/") for key, _ in written)
-    assert all(e.metadata["pull"].value == "incremental"
-               for e in shop_run.asset_materializations_for_node("pull_commerce_changes"))
+    assert all(
+        e.metadata["pull"].value == "incremental"
+        for e in shop_run.asset_materializations_for_node("pull_commerce_changes")
+    )
     assert shop_run.dagster_run.tags["rutter/pull"] == "incremental"
 
     orders = stored_rows(warehouse, endpoints_for(Family.COMMERCE)[0], shop)
     assert orders[order["id"]]["note"] == "changed after the backfill"
-    invoices = stored_rows(warehouse, next(e for e in endpoints_for(Family.ACCOUNTING) if e.name ==
-                                       "accounting_invoices"), books)
+    invoices = stored_rows(
+        warehouse, next(e for e in endpoints_for(Family.ACCOUNTING) if e.name == "accounting_invoices"), books
+    )
     assert invoice["id"] not in invoices
     assert set(invoices) == {i["id"] for i in small_sandbox.truth(books, "/accounting/invoices")}

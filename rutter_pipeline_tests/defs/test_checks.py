@@ -24,15 +24,24 @@ def test_checks_follow_the_state_of_the_tables(small_sandbox, grids, instance, r
     shop = small_sandbox.connection_id("SHOPIFY")
     instance.add_dynamic_partitions(connection_set(Family.COMMERCE), [shop])
     resources = {"rutter": rutter, "warehouse": warehouse}
-    defs = dg.Definitions(assets=[family_assets(f, partitions_def=grids[f]) for f in Family],
-                          asset_checks=[rutter_checks(freshness_hours=6)], jobs=[checks_job()], resources=resources)
+    defs = dg.Definitions(
+        assets=[family_assets(f, partitions_def=grids[f]) for f in Family],
+        asset_checks=[rutter_checks(freshness_hours=6)],
+        jobs=[checks_job()],
+        resources=resources,
+    )
     grid = grids[Family.COMMERCE]
     for month in month_keys(grid):
-        dg.materialize([family_assets(Family.COMMERCE, partitions_def=grid)],
-                       partition_key=partition_key(shop, month), instance=instance, resources=resources)
+        dg.materialize(
+            [family_assets(Family.COMMERCE, partitions_def=grid)],
+            partition_key=partition_key(shop, month),
+            instance=instance,
+            resources=resources,
+        )
 
     incremental_job(Family.COMMERCE, partitions_def=grid).execute_in_process(
-        instance=instance, partition_key=shop, resources=resources)
+        instance=instance, partition_key=shop, resources=resources
+    )
     clean = evaluations(defs, instance)
     assert len(clean) == 3 * len(ENDPOINTS) and all(clean.values()), [k for k, ok in clean.items() if not ok]
 
@@ -40,10 +49,21 @@ def test_checks_follow_the_state_of_the_tables(small_sandbox, grids, instance, r
     with warehouse.engine.begin() as conn:
         first = conn.execute(sa.select(orders).limit(1)).mappings().one()
         conn.execute(orders.insert().values({**first, "id": "copy-of-" + first["id"]}))
-        conn.execute(quarantine.insert().values(endpoint="products", connection_id=shop, reason="bad number",
-                                                payload="{}", received_at=datetime.now(UTC)))
-        conn.execute(sa.text("UPDATE rutter._sync_state SET updated_at = now() - interval '7 hours' "
-                             "WHERE stream = 'incremental:transactions'"))
+        conn.execute(
+            quarantine.insert().values(
+                endpoint="products",
+                connection_id=shop,
+                reason="bad number",
+                payload="{}",
+                received_at=datetime.now(UTC),
+            )
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE rutter._sync_state SET updated_at = now() - interval '7 hours' "
+                "WHERE stream = 'incremental:transactions'"
+            )
+        )
     broken = evaluations(defs, instance)
     assert {k for k, ok in broken.items() if not ok} == {
         "rutter/commerce/orders:no_duplicate_ids",

@@ -24,19 +24,27 @@ def test_unhealthy_needs_reauth_and_disabled_connections_are_recorded_and_shown(
         books = sandbox.add_connection("QUICKBOOKS", name="Failing syncs", unhealthy=True, invoices=5)
         login = sandbox.add_connection("XERO", name="Login expired", needs_update=True)
         gone = sandbox.add_connection("NETSUITE", name="Switched off", disabled=True)
-        rutter = RutterResource(client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-                                base_url=sandbox.start())
+        rutter = RutterResource(
+            client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, base_url=sandbox.start()
+        )
         sensor = sensor_of(grids)
         result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
         # Every month is requested, so the skip message only shows on the next tick, once they are loaded.
         # The sensor requests ranges of months; the warehouse records each month once its backfill completes.
         with warehouse.engine.begin() as db:
             for request in result.run_requests:
-                for month in run_months(request.tags if not request.partition_key else
-                                        {"dagster/partition/month": str(request.partition_key).split("|")[1]}):
+                for month in run_months(
+                    request.tags
+                    if not request.partition_key
+                    else {"dagster/partition/month": str(request.partition_key).split("|")[1]}
+                ):
                     for endpoint in endpoints_for(Family.ACCOUNTING):
-                        write_watermark(db, connection_id=request.tags["rutter/connection"],
-                                        stream=backfill_stream(endpoint.name, month), watermark_ms=0)
+                        write_watermark(
+                            db,
+                            connection_id=request.tags["rutter/connection"],
+                            stream=backfill_stream(endpoint.name, month),
+                            watermark_ms=0,
+                        )
         again = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
 
         cursor = json.loads(again.cursor)
@@ -48,21 +56,33 @@ def test_unhealthy_needs_reauth_and_disabled_connections_are_recorded_and_shown(
         assert login["id"] in message and gone["id"] in message
 
         with warehouse.engine.connect() as db:
-            rows = {r.name: r for r in db.execute(sa.text(
-                "select name, is_healthy, needs_update, is_disabled, last_sync_completed_at"
-                " from rutter._connections"))}
-        assert (rows["Failing syncs"].is_healthy, rows["Failing syncs"].last_sync_completed_at is not None) == (False,
-                                                                                                               True)
+            rows = {
+                r.name: r
+                for r in db.execute(
+                    sa.text(
+                        "select name, is_healthy, needs_update, is_disabled, last_sync_completed_at"
+                        " from rutter._connections"
+                    )
+                )
+            }
+        assert (rows["Failing syncs"].is_healthy, rows["Failing syncs"].last_sync_completed_at is not None) == (
+            False,
+            True,
+        )
         assert (rows["Login expired"].is_healthy, rows["Login expired"].needs_update) == (False, True)
         assert (rows["Switched off"].is_healthy, rows["Switched off"].is_disabled) == (False, True)
 
-        defs = dg.Definitions(assets=[family_assets(Family.ACCOUNTING, partitions_def=grids[Family.ACCOUNTING])],
-                              jobs=[backfill_jobs(grids)[Family.ACCOUNTING]],
-                              resources={"rutter": rutter, "warehouse": warehouse})
+        defs = dg.Definitions(
+            assets=[family_assets(Family.ACCOUNTING, partitions_def=grids[Family.ACCOUNTING])],
+            jobs=[backfill_jobs(grids)[Family.ACCOUNTING]],
+            resources={"rutter": rutter, "warehouse": warehouse},
+        )
         month = month_keys(grids[Family.ACCOUNTING])[-1]
         run = defs.resolve_job_def("accounting_backfill").execute_in_process(
-            instance=instance, partition_key=partition_key(books["id"], month),
-            asset_selection=[dg.AssetKey(["rutter", "accounting", "invoices"])])
+            instance=instance,
+            partition_key=partition_key(books["id"], month),
+            asset_selection=[dg.AssetKey(["rutter", "accounting", "invoices"])],
+        )
         assert run.success
         [event] = run.get_asset_materialization_events()
         health = event.materialization.metadata["connection health"].value

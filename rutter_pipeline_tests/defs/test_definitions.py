@@ -102,8 +102,12 @@ def test_definitions_match_snapshot() -> None:
 def test_resources_keep_secrets_out_of_their_repr() -> None:
     from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 
-    rutter = RutterResource(client_id="org", client_secret="client-secret-value", base_url="http://h/versioned",
-                            rate_limit_db_url="postgresql://u:limiter-password@h/d")
+    rutter = RutterResource(
+        client_id="org",
+        client_secret="client-secret-value",
+        base_url="http://h/versioned",
+        rate_limit_db_url="postgresql://u:limiter-password@h/d",
+    )
     warehouse = WarehouseResource(url="postgresql://u:warehouse-password@h/d")
     shown = f"{rutter!r} {rutter} {warehouse!r} {warehouse}"
     assert "org" in shown
@@ -112,9 +116,10 @@ def test_resources_keep_secrets_out_of_their_repr() -> None:
 
 
 def test_a_mysql_warehouse_gets_the_raw_assets_without_the_marts() -> None:
-    settings = Settings.from_env({"RUTTER_HISTORY_START": "2024-01", "WAREHOUSE_URL": "mysql+pymysql://etl@db/wh",
-                                   "RUTTER_SANDBOX": "1"},
-                                 today=date(2026, 1, 15))
+    settings = Settings.from_env(
+        {"RUTTER_HISTORY_START": "2024-01", "WAREHOUSE_URL": "mysql+pymysql://etl@db/wh", "RUTTER_SANDBOX": "1"},
+        today=date(2026, 1, 15),
+    )
     shape = describe(build_definitions(settings))
     assert shape["assets"] and all(key.startswith("rutter/") for key in shape["assets"])
     assert "refresh_marts" not in shape["jobs"]

@@ -35,8 +35,11 @@ def test_each_family_has_its_own_connections_and_the_same_months() -> None:
 
 def test_a_connection_fills_its_platforms_family_or_both_when_the_platform_is_unknown() -> None:
     def families(platform: str) -> tuple[Family, ...]:
-        return families_of(Connection(id="c", access_token="t", platform=platform, status=None, name=None,
-                                      created_at=None, updated_at=None))
+        return families_of(
+            Connection(
+                id="c", access_token="t", platform=platform, status=None, name=None, created_at=None, updated_at=None
+            )
+        )
 
     assert families("SHOPIFY") == (Family.COMMERCE,)
     assert families("XERO") == (Family.ACCOUNTING,)
@@ -72,8 +75,13 @@ def test_a_month_outside_the_grid_is_rejected() -> None:
 
 def test_incremental_rows_are_recorded_on_existing_month_partitions() -> None:
     months = month_keys(GRID, now=NOW)
-    summary = SyncSummary(connection_id="c", endpoint="orders", mode="incremental", updated=3,
-                          months_touched={"2015-06", "2026-01", "2026-05"})
+    summary = SyncSummary(
+        connection_id="c",
+        endpoint="orders",
+        mode="incremental",
+        updated=3,
+        months_touched={"2015-06", "2026-01", "2026-05"},
+    )
     # Older months belong to the first partition, later ones to the current one.
     assert partitions_written(summary, endpoint=get("orders"), months=months) == ["2025-11", "2026-01", "2026-03"]
     customers = SyncSummary(connection_id="c", endpoint="customers", mode="incremental", inserted=1)

@@ -69,9 +69,10 @@ def test_sensor_registers_ready_connections_with_their_family_and_requests_every
         ("commerce_backfill", (str(partition_key(shop, months[0])), str(partition_key(shop, months[-1])))),
         ("accounting_backfill", (str(partition_key(books, months[0])), str(partition_key(books, months[-1])))),
     }
-    assert {(r.tags["rutter/pull"], r.tags["rutter/connection"], r.tags["rutter/connection_name"])
-            for r in result.run_requests} == {("backfill", shop, "SHOPIFY Small shop"),
-                                              ("backfill", books, "QUICKBOOKS Small books")}
+    assert {
+        (r.tags["rutter/pull"], r.tags["rutter/connection"], r.tags["rutter/connection_name"])
+        for r in result.run_requests
+    } == {("backfill", shop, "SHOPIFY Small shop"), ("backfill", books, "QUICKBOOKS Small books")}
     cursor = json.loads(result.cursor)
     assert amazon in cursor["waiting"]
     assert "re-authentication" in cursor["broken"][netsuite]
@@ -84,7 +85,8 @@ def test_sensor_registers_ready_connections_with_their_family_and_requests_every
     assert registered(instance, Family.COMMERCE) == {shop, amazon}
     assert registered(instance, Family.ACCOUNTING) == {books}
     assert [targets(r) for r in again.run_requests if r.tags["rutter/connection"] == amazon] == [
-        (str(partition_key(amazon, months[0])), str(partition_key(amazon, months[-1])))]
+        (str(partition_key(amazon, months[0])), str(partition_key(amazon, months[-1])))
+    ]
     # Requests for months not run yet are repeated with the same run key, which the daemon deduplicates.
     first_keys = {r.run_key for r in result.run_requests}
     assert first_keys <= {r.run_key for r in again.run_requests}
@@ -101,12 +103,15 @@ def test_sensor_skips_backfilled_months_and_drops_vanished_connections(
     assert all("vanished-connection" not in registered(instance, family) for family in Family)
 
     grid = grids[Family.COMMERCE]
-    defs = dg.Definitions(assets=[family_assets(Family.COMMERCE, partitions_def=grid)],
-                          jobs=[backfill_jobs(grids)[Family.COMMERCE]],
-                          resources={"rutter": rutter, "warehouse": warehouse})
+    defs = dg.Definitions(
+        assets=[family_assets(Family.COMMERCE, partitions_def=grid)],
+        jobs=[backfill_jobs(grids)[Family.COMMERCE]],
+        resources={"rutter": rutter, "warehouse": warehouse},
+    )
     month = month_keys(grid)[0]
     run = defs.resolve_job_def("commerce_backfill").execute_in_process(
-        instance=instance, partition_key=partition_key(shop, month))
+        instance=instance, partition_key=partition_key(shop, month)
+    )
     assert run.success
 
     connection = next(c for c in rutter.client.list_connections() if c.id == shop)
@@ -114,8 +119,10 @@ def test_sensor_skips_backfilled_months_and_drops_vanished_connections(
     assert [m.month for m in plan.due] == month_keys(grid)[1:] and not plan.waiting
     result = evaluate(sensor, instance=instance, rutter=rutter, warehouse=warehouse)
     [shop_request] = [r for r in result.run_requests if r.tags["rutter/connection"] == shop]
-    assert targets(shop_request) == (str(partition_key(shop, month_keys(grid)[1])),
-                                     str(partition_key(shop, month_keys(grid)[-1])))
+    assert targets(shop_request) == (
+        str(partition_key(shop, month_keys(grid)[1])),
+        str(partition_key(shop, month_keys(grid)[-1])),
+    )
 
 
 def test_a_run_of_several_months_records_each_month_and_counts_them_as_loaded(
@@ -125,29 +132,39 @@ def test_a_run_of_several_months_records_each_month_and_counts_them_as_loaded(
     shop = small_sandbox.connection_id("SHOPIFY")
     evaluate(sensor_of(grids), instance=instance, rutter=rutter, warehouse=warehouse)
     grid = grids[Family.COMMERCE]
-    defs = dg.Definitions(assets=[family_assets(Family.COMMERCE, partitions_def=grid)],
-                          jobs=[backfill_jobs(grids)[Family.COMMERCE]],
-                          resources={"rutter": rutter, "warehouse": warehouse})
+    defs = dg.Definitions(
+        assets=[family_assets(Family.COMMERCE, partitions_def=grid)],
+        jobs=[backfill_jobs(grids)[Family.COMMERCE]],
+        resources={"rutter": rutter, "warehouse": warehouse},
+    )
     connection = next(c for c in rutter.client.list_connections() if c.id == shop)
     missing = plan_backfills(instance, warehouse.engine, connection=connection, months=month_keys(grid)).due
     [request] = month_range_requests(missing[1:], months=month_keys(grid))  # the last two months
     run = defs.resolve_job_def("commerce_backfill").execute_in_process(instance=instance, tags=request.tags)
     assert run.success
 
-    orders = [e.materialization for e in run.get_asset_materialization_events()
-              if e.asset_key == dg.AssetKey(["rutter", "commerce", "orders"])]
+    orders = [
+        e.materialization
+        for e in run.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["rutter", "commerce", "orders"])
+    ]
     assert sorted(m.partition for m in orders) == [str(partition_key(shop, m)) for m in month_keys(grid)[1:]]
     assert {m.metadata["connection"].value for m in orders} == {f"SHOPIFY Small shop ({shop})"}
-    assert [m.month for m in plan_backfills(instance, warehouse.engine, connection=connection,
-                                            months=month_keys(grid)).due] == month_keys(grid)[:1]
+    assert [
+        m.month for m in plan_backfills(instance, warehouse.engine, connection=connection, months=month_keys(grid)).due
+    ] == month_keys(grid)[:1]
 
 
 def test_ranges_stop_at_gaps_and_at_the_months_per_run() -> None:
     months = [f"2025-{m:02d}" for m in range(1, 13)]
     missing = [MissingMonth("c", Family.COMMERCE, m) for m in months if m != "2025-03"]
     requests = month_range_requests(missing, months=months, per_run=4)
-    assert [targets(r) for r in requests] == [("c|2025-01", "c|2025-02"), ("c|2025-04", "c|2025-07"),
-                                              ("c|2025-08", "c|2025-11"), ("c|2025-12", "c|2025-12")]
+    assert [targets(r) for r in requests] == [
+        ("c|2025-01", "c|2025-02"),
+        ("c|2025-04", "c|2025-07"),
+        ("c|2025-08", "c|2025-11"),
+        ("c|2025-12", "c|2025-12"),
+    ]
 
 
 def test_a_failed_month_waits_longer_after_each_failure() -> None:
@@ -159,8 +176,9 @@ def test_sensor_skips_with_a_reason_when_no_connection_is_ready(grids, instance,
     with Sandbox(seed=3, profile="empty") as sandbox:
         sandbox.add_connection("AMAZON", name="Still syncing", ready=False)
         sandbox.start()
-        rutter = RutterResource(client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-                                base_url=sandbox.base_url)
+        rutter = RutterResource(
+            client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, base_url=sandbox.base_url
+        )
         result = evaluate(sensor_of(grids), instance=instance, rutter=rutter, warehouse=warehouse)
     assert not result.run_requests
     assert "0 ready" in result.skip_reason.skip_message
@@ -168,14 +186,23 @@ def test_sensor_skips_with_a_reason_when_no_connection_is_ready(grids, instance,
 
 
 def connection(connection_id: str, platform: str) -> Connection:
-    return Connection(id=connection_id, access_token="unused", platform=platform, status="active", name=None,
-                      created_at=None, updated_at=None)
+    return Connection(
+        id=connection_id,
+        access_token="unused",
+        platform=platform,
+        status="active",
+        name=None,
+        created_at=None,
+        updated_at=None,
+    )
 
 
 def test_unknown_platforms_fill_both_families_and_held_back_connections_keep_their_partitions(instance) -> None:
     instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), ["books-needing-login", "gone"])
-    report = ConnectionReport(ready=[connection("shop", "SHOPIFY"), connection("new", "SOME_NEW_PLATFORM")],
-                              broken={"books-needing-login": "needs re-authentication by the merchant"})
+    report = ConnectionReport(
+        ready=[connection("shop", "SHOPIFY"), connection("new", "SOME_NEW_PLATFORM")],
+        broken={"books-needing-login": "needs re-authentication by the merchant"},
+    )
     apply_partition_requests(instance, partition_requests(instance, report))
     assert registered(instance, Family.COMMERCE) == {"shop", "new"}
     assert registered(instance, Family.ACCOUNTING) == {"new", "books-needing-login"}
@@ -191,13 +218,17 @@ def test_schedules_request_incremental_runs_for_their_familys_usable_connections
     instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), [books, netsuite])
     jobs = incremental_jobs(grids)
     schedules = {family: incremental_schedule(family, job=job, cron="0 * * * *") for family, job in jobs.items()}
-    repository = dg.Definitions(jobs=list(jobs.values()), schedules=list(schedules.values()),
-                                resources={"rutter": rutter, "warehouse": warehouse}).get_repository_def()
+    repository = dg.Definitions(
+        jobs=list(jobs.values()),
+        schedules=list(schedules.values()),
+        resources={"rutter": rutter, "warehouse": warehouse},
+    ).get_repository_def()
     tick = datetime(2026, 1, 1, 10, tzinfo=UTC)
     requested = {}
     for family, schedule in schedules.items():
-        with dg.build_schedule_context(instance=instance, resources={"rutter": rutter}, repository_def=repository,
-                                       scheduled_execution_time=tick) as context:
+        with dg.build_schedule_context(
+            instance=instance, resources={"rutter": rutter}, repository_def=repository, scheduled_execution_time=tick
+        ) as context:
             requests = schedule.evaluate_tick(context).run_requests
         assert all(r.tags["rutter/pull"] == "incremental" for r in requests)
         requested[family] = [r.partition_key for r in requests]
@@ -207,11 +238,15 @@ def test_schedules_request_incremental_runs_for_their_familys_usable_connections
 
 def test_jobs_launched_without_a_partition_say_what_to_choose(grids, instance, rutter, warehouse) -> None:
     """The Launchpad lets a partitioned job start without a partition; the run stops at once and says why."""
-    defs = dg.Definitions(assets=[family_assets(Family.COMMERCE, partitions_def=grids[Family.COMMERCE])],
-                          jobs=[*incremental_jobs(grids).values(), backfill_jobs(grids)[Family.COMMERCE]],
-                          resources={"rutter": rutter, "warehouse": warehouse})
-    for job_name, what in (("accounting_incremental_sync", "a connection chosen"),
-                           ("commerce_backfill", "a connection and month chosen")):
+    defs = dg.Definitions(
+        assets=[family_assets(Family.COMMERCE, partitions_def=grids[Family.COMMERCE])],
+        jobs=[*incremental_jobs(grids).values(), backfill_jobs(grids)[Family.COMMERCE]],
+        resources={"rutter": rutter, "warehouse": warehouse},
+    )
+    for job_name, what in (
+        ("accounting_incremental_sync", "a connection chosen"),
+        ("commerce_backfill", "a connection and month chosen"),
+    ):
         result = defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False)
         assert not result.success
         [failure] = [e for e in result.all_events if e.is_step_failure]

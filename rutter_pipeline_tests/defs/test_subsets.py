@@ -15,15 +15,18 @@ from rutter_pipeline.warehouse.tables import raw_table
 def test_one_asset_with_its_checks_for_one_partition(small_sandbox, grids, instance, rutter, warehouse) -> None:
     shop = small_sandbox.connection_id("SHOPIFY")
     instance.add_dynamic_partitions(connection_set(Family.COMMERCE), [shop])
-    defs = dg.Definitions(assets=[family_assets(f, partitions_def=grids[f]) for f in Family],
-                          asset_checks=[rutter_checks(freshness_hours=6)],
-                          resources={"rutter": rutter, "warehouse": warehouse})
+    defs = dg.Definitions(
+        assets=[family_assets(f, partitions_def=grids[f]) for f in Family],
+        asset_checks=[rutter_checks(freshness_hours=6)],
+        resources={"rutter": rutter, "warehouse": warehouse},
+    )
     orders = asset_key(get("orders"))
     month = month_keys(grids[Family.COMMERCE])[0]  # the first month also holds all older history
     # The asset page's Materialize button selects the asset and, by default, its checks.
     job = defs.resolve_implicit_global_asset_job_def().get_subset(
-        asset_selection={orders}, asset_check_selection=set(defs.get_repository_def().asset_graph
-                                                           .get_check_keys_for_assets({orders})))
+        asset_selection={orders},
+        asset_check_selection=set(defs.get_repository_def().asset_graph.get_check_keys_for_assets({orders})),
+    )
     result = job.execute_in_process(instance=instance, partition_key=partition_key(shop, month))
 
     assert result.success

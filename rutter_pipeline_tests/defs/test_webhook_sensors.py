@@ -83,7 +83,11 @@ def test_a_readiness_webhook_registers_the_connection_and_requests_its_backfill(
 
     [event] = wait_for_inbox(warehouse.engine, 1)
     assert (event.code, event.connection_id, event.processed_at, event.outcome) == (
-        "INITIAL_UPDATE", amazon, None, "queued")
+        "INITIAL_UPDATE",
+        amazon,
+        None,
+        "queued",
+    )
     assert sandbox.access_token(amazon) not in event.payload
 
     result = tick(sensor, instance=instance, resources=resources, cursor=None)
@@ -91,9 +95,12 @@ def test_a_readiness_webhook_registers_the_connection_and_requests_its_backfill(
     assert set(instance.get_dynamic_partitions(connection_set(Family.COMMERCE))) == {amazon}
     assert instance.get_dynamic_partitions(connection_set(Family.ACCOUNTING)) == []
     assert {(r.job_name, r.partition_key) for r in result.run_requests} == {
-        ("commerce_backfill", str(partition_key(amazon, m))) for m in months}
-    assert all(r.tags["rutter/trigger"] == "webhook:readiness" and r.tags["rutter/connection"] == amazon
-               for r in result.run_requests)
+        ("commerce_backfill", str(partition_key(amazon, m))) for m in months
+    }
+    assert all(
+        r.tags["rutter/trigger"] == "webhook:readiness" and r.tags["rutter/connection"] == amazon
+        for r in result.run_requests
+    )
 
     # The daemon stores the cursor only once the runs are submitted: a tick that failed leaves the event queued,
     # and the retry asks for the same runs under the same keys, which the daemon launches once.
@@ -120,14 +127,20 @@ def test_change_webhooks_request_one_incremental_run_per_connection_once_quiet(
     sandbox.create(books, "/accounting/invoices")
     wait_for_inbox(warehouse.engine, 5)
 
-    busy = tick(changes_sensor(incremental_jobs(grids), quiet_s=3600, max_wait_s=3600),
-                instance=instance, resources=resources, cursor=None)
+    busy = tick(
+        changes_sensor(incremental_jobs(grids), quiet_s=3600, max_wait_s=3600),
+        instance=instance,
+        resources=resources,
+        cursor=None,
+    )
     assert busy.run_requests == [] and "2 connection(s) still receiving changes" in busy.skip_reason.skip_message
 
     sensor = changes_sensor(incremental_jobs(grids), quiet_s=0)
     result = tick(sensor, instance=instance, resources=resources, cursor=None)
     assert sorted((r.job_name, r.partition_key) for r in result.run_requests) == [
-        ("accounting_incremental_sync", books), ("commerce_incremental_sync", shop)]
+        ("accounting_incremental_sync", books),
+        ("commerce_incremental_sync", shop),
+    ]
     assert all(r.tags["rutter/trigger"] == "webhook:change" for r in result.run_requests)
     retried = tick(sensor, instance=instance, resources=resources, cursor=None)
     assert {r.run_key for r in retried.run_requests} == {r.run_key for r in result.run_requests}
@@ -135,8 +148,11 @@ def test_change_webhooks_request_one_incremental_run_per_connection_once_quiet(
     # The requested run brings the order the webhooks announced.
     [pull] = [r for r in result.run_requests if r.partition_key == shop]
     run = incremental_job(Family.COMMERCE, partitions_def=grids[Family.COMMERCE]).execute_in_process(
-        instance=instance, partition_key=pull.partition_key, tags=pull.tags,
-        resources={"rutter": rutter, "warehouse": warehouse})
+        instance=instance,
+        partition_key=pull.partition_key,
+        tags=pull.tags,
+        resources={"rutter": rutter, "warehouse": warehouse},
+    )
     assert run.success
     assert stored_rows(warehouse.engine, get("orders"), shop)[created["id"]]["note"] == "delivered"
 
@@ -144,7 +160,8 @@ def test_change_webhooks_request_one_incremental_run_per_connection_once_quiet(
     assert settled.run_requests == []
     assert {(e.connection_id, e.outcome) for e in inbox(warehouse.engine)} == {
         (shop, "incremental run requested for commerce (4 event(s))"),
-        (books, "incremental run requested for accounting (1 event(s))")}
+        (books, "incremental run requested for accounting (1 event(s))"),
+    }
 
     # A later change is a new batch, with a run key of its own.
     sandbox.update(shop, "/orders", created["id"], {"note": "returned"})
@@ -160,8 +177,9 @@ def test_changes_of_a_connection_with_a_pull_already_queued_request_nothing_more
     shop = sandbox.connection_id("SHOPIFY")
     instance.add_dynamic_partitions(connection_set(Family.COMMERCE), [shop])
     job = incremental_job(Family.COMMERCE, partitions_def=grids[Family.COMMERCE])
-    instance.create_run_for_job(job, tags={"rutter/connection": shop, "dagster/partition": shop},
-                                         status=dg.DagsterRunStatus.NOT_STARTED)
+    instance.create_run_for_job(
+        job, tags={"rutter/connection": shop, "dagster/partition": shop}, status=dg.DagsterRunStatus.NOT_STARTED
+    )
     sandbox.create(shop, "/orders")
     wait_for_inbox(warehouse.engine, 1)
 
@@ -176,8 +194,13 @@ def test_bad_signatures_malformed_bodies_and_replays_start_nothing(
 ) -> None:
     shop = sandbox.connection_id("SHOPIFY")
     instance.add_dynamic_partitions(connection_set(Family.COMMERCE), [shop])
-    event = {"type": "ORDER", "code": "ORDER_UPDATED", "connection_id": shop, "access_token": "tok-secret-123",
-             "order": {"id": "o-1"}}
+    event = {
+        "type": "ORDER",
+        "code": "ORDER_UPDATED",
+        "connection_id": shop,
+        "access_token": "tok-secret-123",
+        "order": {"id": "o-1"},
+    }
     body = orjson.dumps(event)
 
     def post(data: bytes, signature: str | None) -> int:

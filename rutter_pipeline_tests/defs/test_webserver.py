@@ -14,8 +14,8 @@ import dagster as dg
 import pytest
 import requests
 
+from rutter_pipeline.app.runtime import psycopg2_url, write_dagster_yaml
 from rutter_pipeline.defs.partitions import connection_set
-from rutter_pipeline.defs.runtime import psycopg2_url, write_dagster_yaml
 from rutter_pipeline.rutter.catalog import Family
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,9 +60,21 @@ def webserver(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
         instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), ["books-b", "unknown-c"])
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "dagster_webserver", "-m", "rutter_pipeline.definitions", "-h", "127.0.0.1",
-         "-p", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "dagster_webserver",
+            "-m",
+            "rutter_pipeline.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -98,8 +110,19 @@ def test_ui_serves_assets_partitions_sensor_and_schedule(webserver: str) -> None
 
     repository = answer["data"]["repositoriesOrError"]["nodes"][0]
     assert {s["name"]: s["cronSchedule"] for s in repository["schedules"]} == {
-        "commerce_incremental_sync_schedule": "0 * * * *", "accounting_incremental_sync_schedule": "0 * * * *"}
+        "commerce_incremental_sync_schedule": "0 * * * *",
+        "accounting_incremental_sync_schedule": "0 * * * *",
+    }
     assert {s["name"] for s in repository["sensors"]} == {
-        "rutter_connections", "refresh_marts_sensor", "rutter_webhook_readiness", "rutter_webhook_changes"}
-    assert {"commerce_backfill", "accounting_backfill", "commerce_incremental_sync", "accounting_incremental_sync",
-            "rutter_checks"} <= {j["name"] for j in repository["jobs"]}
+        "rutter_connections",
+        "refresh_marts_sensor",
+        "rutter_webhook_readiness",
+        "rutter_webhook_changes",
+    }
+    assert {
+        "commerce_backfill",
+        "accounting_backfill",
+        "commerce_incremental_sync",
+        "accounting_incremental_sync",
+        "rutter_checks",
+    } <= {j["name"] for j in repository["jobs"]}

@@ -30,24 +30,30 @@ def test_accounting_months_loaded_under_the_old_meaning_are_loaded_again_without
     months = month_keys(grids[Family.ACCOUNTING])
     invoices = catalog.get("accounting_invoices")
     # The old warehouse holds every invoice, its backfill recorded under the old window labels.
-    backfill(client=rutter.client, engine=warehouse.engine, connection=books, endpoint=invoices,
-             window=Window(None, None))
+    backfill(
+        client=rutter.client, engine=warehouse.engine, connection=books, endpoint=invoices, window=Window(None, None)
+    )
     with warehouse.engine.begin() as db:
         write_watermark(db, connection_id=books.id, stream=backfill_stream(invoices.name, "start-now"), watermark_ms=0)
     plan = plan_backfills(instance, warehouse.engine, connection=books, months=months)
     assert [m.month for m in plan.due] == months
 
-    defs = dg.Definitions(assets=[family_assets(Family.ACCOUNTING, partitions_def=grids[Family.ACCOUNTING])],
-                          jobs=[backfill_jobs(grids)[Family.ACCOUNTING]],
-                          resources={"rutter": rutter, "warehouse": warehouse})
+    defs = dg.Definitions(
+        assets=[family_assets(Family.ACCOUNTING, partitions_def=grids[Family.ACCOUNTING])],
+        jobs=[backfill_jobs(grids)[Family.ACCOUNTING]],
+        resources={"rutter": rutter, "warehouse": warehouse},
+    )
     job = defs.resolve_job_def("accounting_backfill")
     instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), [books.id])
     counts = {}
     for month in months:
         result = job.execute_in_process(instance=instance, partition_key=partition_key(books.id, month))
         assert result.success
-        materialization = next(e.materialization for e in result.get_asset_materialization_events()
-                               if e.materialization.asset_key == dg.AssetKey(["rutter", "accounting", "invoices"]))
+        materialization = next(
+            e.materialization
+            for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key == dg.AssetKey(["rutter", "accounting", "invoices"])
+        )
         counts[month] = materialization.metadata["dagster/row_count"].value
         assert materialization.metadata["inserted"].value == 0
 
@@ -55,9 +61,10 @@ def test_accounting_months_loaded_under_the_old_meaning_are_loaded_again_without
     truth = list(rutter.client.window_pages(invoices, access_token=books.access_token, window=Window(None, None)))
     total = sum(len(p.objects) for p in truth)
     with warehouse.engine.connect() as db:
-        rows, distinct = db.execute(sa.text(
-            "select count(*), count(distinct id) from rutter.accounting_invoices where connection_id = :c"),
-            {"c": books.id}).one()
+        rows, distinct = db.execute(
+            sa.text("select count(*), count(distinct id) from rutter.accounting_invoices where connection_id = :c"),
+            {"c": books.id},
+        ).one()
     assert rows == distinct == total
     # Each month's materialization now counts that month's documents, not the month of the last sync.
     assert sum(counts.values()) == total and max(counts.values()) < total

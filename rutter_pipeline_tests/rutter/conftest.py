@@ -135,4 +135,3 @@ def sandbox_client(sandbox: Sandbox, **settings: object) -> RutterClient:
         "rate_limiter": SlidingWindowRateLimiter(),
     }
     return RutterClient(**{**defaults, **settings})
-

@@ -10,7 +10,9 @@ from rutter_pipeline.rutter.jsonbody_items import UndecodableItem, parse_body_by
 
 def test_integers_beyond_64_bits_stay_exact():
     assert parse_body(b'{"n": 123456789012345678901234567890, "x": 1.5}') == {
-        "n": 123456789012345678901234567890, "x": 1.5}
+        "n": 123456789012345678901234567890,
+        "x": 1.5,
+    }
 
 
 def test_a_lone_surrogate_escape_is_decoded_for_the_loader_to_judge():
@@ -32,8 +34,15 @@ def test_items_that_do_not_decode_are_kept_as_text_and_the_rest_decodes():
     assert decoded["orders"][2] == UndecodableItem('{"n": -Infinity}', "cannot be decoded: -Infinity is not JSON")
 
 
-@pytest.mark.parametrize("body", [b'{"orders": [{"id": "a"}, {"id": NaN', b'{"orders": [], "next_cursor": NaN}',
-                                  b"<html>502</html>", b'{"orders": ["unterminated]}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"orders": [{"id": "a"}, {"id": NaN',
+        b'{"orders": [], "next_cursor": NaN}',
+        b"<html>502</html>",
+        b'{"orders": ["unterminated]}',
+    ],
+)
 def test_a_body_broken_outside_its_items_is_still_refused(body):
     with pytest.raises(ValueError):
         parse_body_by_item(body)

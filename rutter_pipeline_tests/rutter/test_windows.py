@@ -28,15 +28,19 @@ def test_created_at_windows_use_inclusive_bounds():
 
 
 def test_accounting_windows_filter_created_at_from_the_start_and_sort_ascending():
-    assert window_params(INVOICES, MARCH) == {"filter": 'created_at>"2024-02-29T23:59:59.999Z"',
-                                              "sort": "created_at ASC"}
+    assert window_params(INVOICES, MARCH) == {
+        "filter": 'created_at>"2024-02-29T23:59:59.999Z"',
+        "sort": "created_at ASC",
+    }
     assert window_params(INVOICES, Window(None, MARCH.end_ms)) == {"sort": "created_at ASC"}
 
 
 def test_undated_documents_sorting_last_are_read_from_the_top_of_a_descending_listing(replay_client):
     script, client = replay_client
-    dated = [{"id": "a", "created_at": ms_to_iso(MARCH.start_ms - 5)},
-             {"id": "b", "created_at": ms_to_iso(MARCH.start_ms + 5)}]
+    dated = [
+        {"id": "a", "created_at": ms_to_iso(MARCH.start_ms - 5)},
+        {"id": "b", "created_at": ms_to_iso(MARCH.start_ms + 5)},
+    ]
     undated = [{"id": "n1", "created_at": None}, {"id": "n2", "created_at": None}]
     script.add(
         Answer(body={"invoices": dated, "next_cursor": None}),  # ascending: cut at the window's end
@@ -50,8 +54,9 @@ def test_undated_documents_sorting_last_are_read_from_the_top_of_a_descending_li
 
 def test_a_later_window_drops_undated_documents_a_server_lets_through(replay_client):
     script, client = replay_client
-    script.fallback = Answer(body={"invoices": [{"id": "n", "created_at": None},
-                                                {"id": "m", "created_at": ms_to_iso(MARCH.start_ms)}]})
+    script.fallback = Answer(
+        body={"invoices": [{"id": "n", "created_at": None}, {"id": "m", "created_at": ms_to_iso(MARCH.start_ms)}]}
+    )
     ids = [o["id"] for p in client.window_pages(INVOICES, access_token=TOKEN, window=MARCH) for o in p.objects]
     assert ids == ["m"]
     assert client.stats.dropped_outside_window == 1

@@ -17,8 +17,9 @@ from rutter_pipeline.sandbox.spec import spec_for
 
 
 def _served(http: requests.Session, sb: Sandbox, path: str, token: str, key: str, **params: object) -> list[dict]:
-    return http.get(f"{sb.base_url}{path}", params={"access_token": token, "limit": 500, **params},
-                    timeout=30).json()[key]
+    return http.get(f"{sb.base_url}{path}", params={"access_token": token, "limit": 500, **params}, timeout=30).json()[
+        key
+    ]
 
 
 def test_late_update_is_served_after_refresh_with_its_own_stamp(
@@ -44,8 +45,9 @@ def test_refresh_restamps_touched_accounting_objects(sandbox: Sandbox, rutter_ht
     for invoice in invoices:
         sandbox.update(conn, "/accounting/invoices", invoice["id"], {"memo": "changed"})
     sandbox.refresh()
-    latest = _served(rutter_http, sandbox, "/accounting/invoices", token, "invoices", sort="last_synced_at DESC",
-                     limit=3)
+    latest = _served(
+        rutter_http, sandbox, "/accounting/invoices", token, "invoices", sort="last_synced_at DESC", limit=3
+    )
     assert {i["id"] for i in latest} == {i["id"] for i in invoices}
     assert len({i["last_synced_at"] for i in latest}) == 1
 
@@ -56,9 +58,16 @@ def test_deleted_invoice_is_reported_by_events(sandbox: Sandbox, rutter_http: re
     sandbox.delete(conn, "/accounting/invoices", victim["id"])
     listed = _served(rutter_http, sandbox, "/accounting/invoices", token, "invoices")
     assert victim["id"] not in {i["id"] for i in listed}
-    events = rutter_http.get(f"{sandbox.base_url}/events", timeout=30, params={
-        "access_token": token, "type": "object_deleted", "resources": "INVOICE,BILL", "last_synced_at_min": 0,
-    }).json()
+    events = rutter_http.get(
+        f"{sandbox.base_url}/events",
+        timeout=30,
+        params={
+            "access_token": token,
+            "type": "object_deleted",
+            "resources": "INVOICE,BILL",
+            "last_synced_at_min": 0,
+        },
+    ).json()
     assert "connection" not in events
     assert [(e["resource"], e["data"]["id"]) for e in events["events"]] == [("INVOICE", victim["id"])]
     assert sandbox.deleted_ids(conn, "/accounting/invoices") == {victim["id"]}

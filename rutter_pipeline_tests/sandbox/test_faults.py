@@ -27,8 +27,10 @@ def test_injected_status_faults_only_on_their_path(sandbox: Sandbox, rutter_http
     sandbox.inject_fault(kind, path="/orders", count=2)
     token = sandbox.access_token("SHOPIFY")
     assert rutter_http.get(f"{sandbox.base_url}/connections", timeout=10).status_code == 200
-    codes = [rutter_http.get(f"{sandbox.base_url}/orders", params={"access_token": token}, timeout=10).status_code
-             for _ in range(3)]
+    codes = [
+        rutter_http.get(f"{sandbox.base_url}/orders", params={"access_token": token}, timeout=10).status_code
+        for _ in range(3)
+    ]
     assert codes == [int(kind), int(kind), 200]
 
 
@@ -37,8 +39,9 @@ def test_drop_truncate_and_slow(sandbox: Sandbox, rutter_http: requests.Session)
     with pytest.raises(requests.ConnectionError):
         rutter_http.get(f"{sandbox.base_url}/connections", timeout=10)
     sandbox.inject_fault("truncate")
-    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError,
-                        http.client.IncompleteRead)):
+    with pytest.raises(
+        (requests.exceptions.ChunkedEncodingError, requests.ConnectionError, http.client.IncompleteRead)
+    ):
         rutter_http.get(f"{sandbox.base_url}/connections", timeout=10)
     sandbox.inject_fault("slow", delay_s=0.3)
     started = time.monotonic()
@@ -49,8 +52,12 @@ def test_drop_truncate_and_slow(sandbox: Sandbox, rutter_http: requests.Session)
 def test_org_rate_limit_across_connections(rutter_http: requests.Session) -> None:
     with Sandbox(seed=7, rate_limit=(5, 1.0)) as sb:
         tokens = [sb.access_token("SHOPIFY"), sb.access_token("QUICKBOOKS")]
-        codes = [rutter_http.get(f"{sb.base_url}/connections/status", params={"access_token": tokens[n % 2]},
-                                 timeout=10).status_code for n in range(7)]
+        codes = [
+            rutter_http.get(
+                f"{sb.base_url}/connections/status", params={"access_token": tokens[n % 2]}, timeout=10
+            ).status_code
+            for n in range(7)
+        ]
         assert codes == [200] * 5 + [429] * 2
         time.sleep(1.05)
         assert rutter_http.get(f"{sb.base_url}/connections", timeout=10).status_code == 200

@@ -27,13 +27,15 @@ def test_same_seed_same_objects_and_the_wire_matches_truth(rutter_http: requests
             orders = list(first.truth("SHOPIFY", "/orders"))
             assert orders == list(again.truth("SHOPIFY", "/orders"))
             assert list(first.truth("QUICKBOOKS", "/accounting/invoices")) == list(
-                again.truth("QUICKBOOKS", "/accounting/invoices"))
+                again.truth("QUICKBOOKS", "/accounting/invoices")
+            )
             assert {o["id"] for o in orders}.isdisjoint(o["id"] for o in other.truth("SHOPIFY", "/orders"))
         finally:
             again.stop()
             other.stop()
-        served = rutter_http.get(f"{first.base_url}/orders", timeout=30, params={
-            "access_token": first.access_token("SHOPIFY"), "limit": 500}).json()["orders"]
+        served = rutter_http.get(
+            f"{first.base_url}/orders", timeout=30, params={"access_token": first.access_token("SHOPIFY"), "limit": 500}
+        ).json()["orders"]
         by_id = {o["id"]: o for o in orders}
         assert len(served) == 500 and all(o == by_id[o["id"]] for o in served)
         assert any("\u0000" in o["billing_address"]["address2"] for o in orders)
@@ -48,8 +50,9 @@ def test_orders_add_up_and_refer_to_objects_of_their_connection(sandbox_session:
         lines = order["line_items"]
         items = sum(_cents(line["price"]) * line["quantity"] for line in lines)
         assert _cents(order["total_line_items_price"]) == items
-        assert _cents(order["total_price"]) == (items + _cents(order["total_tax"]) + _cents(order["total_shipping"])
-                                                - _cents(order["total_discount"]))
+        assert _cents(order["total_price"]) == (
+            items + _cents(order["total_tax"]) + _cents(order["total_shipping"]) - _cents(order["total_discount"])
+        )
         assert {line["product_id"] for line in lines} <= products
         assert order["customer"]["id"] in customers
         line_ids = {line["id"] for line in lines}

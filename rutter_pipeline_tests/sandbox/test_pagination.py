@@ -22,8 +22,7 @@ def _pages(http: requests.Session, url: str, key: str, params: dict) -> list[dic
 
 def test_orders_pages_return_every_order_once(sandbox_session: Sandbox, rutter_http: requests.Session) -> None:
     token = sandbox_session.access_token("SHOPIFY")
-    served = _pages(rutter_http, f"{sandbox_session.base_url}/orders", "orders",
-                    {"access_token": token, "limit": 500})
+    served = _pages(rutter_http, f"{sandbox_session.base_url}/orders", "orders", {"access_token": token, "limit": 500})
     truth = {o["id"] for o in sandbox_session.truth(sandbox_session.connection_id("SHOPIFY"), "/orders")}
     assert len(served) == len(truth) == 2000
     assert {o["id"] for o in served} == truth
@@ -31,8 +30,7 @@ def test_orders_pages_return_every_order_once(sandbox_session: Sandbox, rutter_h
 
 def test_default_order_is_updated_at_descending(sandbox_session: Sandbox, rutter_http: requests.Session) -> None:
     token = sandbox_session.access_token("SHOPIFY")
-    served = _pages(rutter_http, f"{sandbox_session.base_url}/orders", "orders",
-                    {"access_token": token, "limit": 500})
+    served = _pages(rutter_http, f"{sandbox_session.base_url}/orders", "orders", {"access_token": token, "limit": 500})
     stamps = [o["updated_at"] for o in served]
     assert stamps == sorted(stamps, reverse=True)
 
@@ -41,8 +39,12 @@ def test_invoices_paginate_over_a_shared_last_synced_at(
     sandbox_session: Sandbox, rutter_http: requests.Session
 ) -> None:
     token = sandbox_session.access_token("QUICKBOOKS")
-    served = _pages(rutter_http, f"{sandbox_session.base_url}/accounting/invoices", "invoices",
-                    {"access_token": token, "limit": 7, "sort": "last_synced_at ASC"})
+    served = _pages(
+        rutter_http,
+        f"{sandbox_session.base_url}/accounting/invoices",
+        "invoices",
+        {"access_token": token, "limit": 7, "sort": "last_synced_at ASC"},
+    )
     ids = [o["id"] for o in served]
     assert len(ids) == len(set(ids)) == 400
     synced = [o["last_synced_at"] for o in served]
@@ -79,8 +81,12 @@ def test_created_at_windows_partition_orders_also_after_updates(
     edges = [stamps[0], stamps[len(stamps) // 3], stamps[2 * len(stamps) // 3], stamps[-1] + 1]
     seen: list[str] = []
     for start, end in itertools.pairwise(edges):
-        window = _pages(rutter_http, f"{sandbox.base_url}/orders", "orders", {
-            "access_token": token, "limit": 200, "created_at_min": start, "created_at_max": end - 1})
+        window = _pages(
+            rutter_http,
+            f"{sandbox.base_url}/orders",
+            "orders",
+            {"access_token": token, "limit": 200, "created_at_min": start, "created_at_max": end - 1},
+        )
         assert all(start <= iso_to_ms(o["created_at"]) < end for o in window)
         seen += [o["id"] for o in window]
     assert sorted(seen) == sorted(o["id"] for o in orders)

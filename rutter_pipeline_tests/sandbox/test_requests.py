@@ -37,8 +37,9 @@ def test_created_at_bounds_are_inclusive(sandbox_session: Sandbox, rutter_http: 
     token = sandbox_session.access_token("SHOPIFY")
     order = next(iter(sandbox_session.truth(sandbox_session.connection_id("SHOPIFY"), "/orders")))
     ms = iso_to_ms(order["created_at"])
-    body = _get(rutter_http, sandbox_session, "/orders", access_token=token, created_at_min=ms,
-                created_at_max=ms, limit=500).json()
+    body = _get(
+        rutter_http, sandbox_session, "/orders", access_token=token, created_at_min=ms, created_at_max=ms, limit=500
+    ).json()
     assert order["id"] in {o["id"] for o in body["orders"]}
     assert all(iso_to_ms(o["created_at"]) == ms for o in body["orders"])
 
@@ -48,22 +49,38 @@ def test_month_boundary_orders_fall_on_either_side(sandbox_session: Sandbox, rut
     boundary = next(s for s in stamps if s.endswith("-01T00:00:00.000Z"))
     assert any(s.endswith("T23:59:59.999Z") for s in stamps)
     token = sandbox_session.access_token("SHOPIFY")
-    before = _get(rutter_http, sandbox_session, "/orders", access_token=token, limit=500,
-                  created_at_max=iso_to_ms(boundary) - 1, created_at_min=iso_to_ms(boundary) - 1).json()["orders"]
+    before = _get(
+        rutter_http,
+        sandbox_session,
+        "/orders",
+        access_token=token,
+        limit=500,
+        created_at_max=iso_to_ms(boundary) - 1,
+        created_at_min=iso_to_ms(boundary) - 1,
+    ).json()["orders"]
     assert [o["created_at"].endswith("23:59:59.999Z") for o in before] == [True]
 
 
 def test_accounting_filter_and_sort(sandbox_session: Sandbox, rutter_http: requests.Session) -> None:
     token = sandbox_session.access_token("QUICKBOOKS")
-    body = _get(rutter_http, sandbox_session, "/accounting/invoices", access_token=token, limit=500,
-                filter='status="paid" AND updated_at>="2020-01-01T00:00:00Z"', sort="updated_at ASC").json()
+    body = _get(
+        rutter_http,
+        sandbox_session,
+        "/accounting/invoices",
+        access_token=token,
+        limit=500,
+        filter='status="paid" AND updated_at>="2020-01-01T00:00:00Z"',
+        sort="updated_at ASC",
+    ).json()
     invoices = body["invoices"]
     assert invoices and all(i["status"] == "paid" for i in invoices)
     assert [i["updated_at"] for i in invoices] == sorted(i["updated_at"] for i in invoices)
     bad = _get(rutter_http, sandbox_session, "/accounting/invoices", access_token=token, filter='nonsense="1"')
     assert bad.status_code == 400
-    assert _get(rutter_http, sandbox_session, "/accounting/invoices", access_token=token,
-                sort="memo ASC").status_code == 400
+    assert (
+        _get(rutter_http, sandbox_session, "/accounting/invoices", access_token=token, sort="memo ASC").status_code
+        == 400
+    )
 
 
 def test_null_timestamps_are_listed(sandbox_session: Sandbox, rutter_http: requests.Session) -> None:
@@ -77,8 +94,9 @@ def test_last_synced_at_min_is_inclusive(sandbox_session: Sandbox, rutter_http: 
     token = sandbox_session.access_token("QUICKBOOKS")
     conn = sandbox_session.connection_id("QUICKBOOKS")
     latest = max(iso_to_ms(i["last_synced_at"]) for i in sandbox_session.truth(conn, "/accounting/invoices"))
-    body = _get(rutter_http, sandbox_session, "/accounting/invoices", access_token=token, limit=500,
-                last_synced_at_min=latest).json()
+    body = _get(
+        rutter_http, sandbox_session, "/accounting/invoices", access_token=token, limit=500, last_synced_at_min=latest
+    ).json()
     assert body["invoices"] and all(iso_to_ms(i["last_synced_at"]) == latest for i in body["invoices"])
 
 
@@ -92,8 +110,10 @@ def test_connections_and_family_and_readiness(sandbox_session: Sandbox, rutter_h
     assert refused.json()["error_code"] == "PRODUCT_NOT_READY"
     assert _get(rutter_http, sandbox_session, "/orders", access_token=amazon, force_fetch="true").status_code == 200
     netsuite = sandbox_session.access_token("NETSUITE")
-    assert _get(rutter_http, sandbox_session, "/accounting/invoices",
-                access_token=netsuite).json()["error_code"] == "NEEDS_UPDATE"
+    assert (
+        _get(rutter_http, sandbox_session, "/accounting/invoices", access_token=netsuite).json()["error_code"]
+        == "NEEDS_UPDATE"
+    )
     shopify = sandbox_session.access_token("SHOPIFY")
     wrong = _get(rutter_http, sandbox_session, "/accounting/invoices", access_token=shopify)
     assert wrong.status_code == 404 and wrong.json()["error_code"] == "ENDPOINT_NOT_SUPPORTED"
@@ -105,15 +125,22 @@ def test_connections_and_family_and_readiness(sandbox_session: Sandbox, rutter_h
 
 def test_same_id_on_two_endpoints(sandbox_session: Sandbox) -> None:
     commerce = {c["id"] for c in sandbox_session.truth(sandbox_session.connection_id("SHOPIFY"), "/customers")}
-    accounting = {c["id"] for c in sandbox_session.truth(sandbox_session.connection_id("QUICKBOOKS"),
-                                                         "/accounting/customers")}
+    accounting = {
+        c["id"] for c in sandbox_session.truth(sandbox_session.connection_id("QUICKBOOKS"), "/accounting/customers")
+    }
     assert commerce & accounting
 
 
 def test_statements_one_per_month(sandbox_session: Sandbox, rutter_http: requests.Session) -> None:
     token = sandbox_session.access_token("QUICKBOOKS")
-    body = _get(rutter_http, sandbox_session, "/accounting/income_statements", access_token=token,
-                start_date="2024-01-01", end_date="2024-03-31").json()
+    body = _get(
+        rutter_http,
+        sandbox_session,
+        "/accounting/income_statements",
+        access_token=token,
+        start_date="2024-01-01",
+        end_date="2024-03-31",
+    ).json()
     assert [s["start_date"][:10] for s in body["income_statements"]] == ["2024-01-01", "2024-02-01", "2024-03-01"]
     info = _get(rutter_http, sandbox_session, "/accounting/company_info", access_token=token).json()
     assert info["company_info"]["name"]

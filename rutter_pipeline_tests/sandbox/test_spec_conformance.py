@@ -12,8 +12,7 @@ from rutter_pipeline.sandbox.spec import catalog
 
 CATALOG = catalog()
 ENDPOINTS = {e["path"]: e for e in CATALOG["endpoints"]}
-_JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool, "object": dict,
-               "array": list}
+_JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool, "object": dict, "array": list}
 
 
 def _problems(value: Any, spec: dict[str, Any], where: str) -> list[str]:
@@ -21,8 +20,10 @@ def _problems(value: Any, spec: dict[str, Any], where: str) -> list[str]:
         ok = spec.get("nullable") or spec.get("enum_null_member") or spec.get("type") in ("null", "any")
         return [] if ok or "null" in spec.get("type", "").split("|") else [f"{where}: null but not nullable"]
     kinds = [k for k in spec.get("type", "any").split("|") if k not in ("null", "any")]
-    if kinds and not any(isinstance(value, _JSON_TYPES.get(k, object)) and not (
-            k in ("number", "integer") and isinstance(value, bool)) for k in kinds):
+    if kinds and not any(
+        isinstance(value, _JSON_TYPES.get(k, object)) and not (k in ("number", "integer") and isinstance(value, bool))
+        for k in kinds
+    ):
         return [f"{where}: {type(value).__name__} is not {spec['type']}"]
     if spec.get("enum") and not spec.get("enum_open") and value not in spec["enum"]:
         return [f"{where}: {value!r} not in {spec['enum']}"]
@@ -36,8 +37,11 @@ def _problems(value: Any, spec: dict[str, Any], where: str) -> list[str]:
 
 
 def _object_problems(obj: dict[str, Any], fields: dict[str, Any], where: str) -> list[str]:
-    found = [f"{where}.{name}: required key missing" for name, spec in fields.items()
-             if spec.get("required") and name not in obj]
+    found = [
+        f"{where}.{name}: required key missing"
+        for name, spec in fields.items()
+        if spec.get("required") and name not in obj
+    ]
     for name, value in obj.items():
         if name in fields:
             found += _problems(value, fields[name], f"{where}.{name}")
@@ -47,8 +51,9 @@ def _object_problems(obj: dict[str, Any], fields: dict[str, Any], where: str) ->
 def _fetch(sb: Sandbox, http: requests.Session, path: str) -> dict[str, Any]:
     family = ENDPOINTS[path]["family"]
     token = sb.access_token("SHOPIFY" if family == "commerce" else "QUICKBOOKS")
-    params: dict[str, Any] = {"access_token": token, "limit": 200} if ENDPOINTS[path]["kind"] == "list" else {
-        "access_token": token}
+    params: dict[str, Any] = (
+        {"access_token": token, "limit": 200} if ENDPOINTS[path]["kind"] == "list" else {"access_token": token}
+    )
     response = http.get(f"{sb.base_url}{path}", params=params, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
@@ -75,8 +80,9 @@ def test_org_endpoints_match_catalog(sandbox: Sandbox, rutter_http: requests.Ses
     conn = sandbox.connection_id("QUICKBOOKS")
     sandbox.delete(conn, "/accounting/bills", next(iter(sandbox.truth(conn, "/accounting/bills")))["id"])
     params = {"access_token": sandbox.access_token("QUICKBOOKS"), "type": "object_deleted"}
-    body = rutter_http.get(f"{sandbox.base_url}{path}", params=params if path != "/connections" else {},
-                           timeout=30).json()
+    body = rutter_http.get(
+        f"{sandbox.base_url}{path}", params=params if path != "/connections" else {}, timeout=30
+    ).json()
     spec = ENDPOINTS[path]
     payload = body[spec["response_key"]]
     objects = payload if isinstance(payload, list) else [payload]

@@ -13,7 +13,6 @@ from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sa
 @pytest.fixture
 def client(sandbox: Sandbox) -> Iterator[RutterClient]:
     """A client talking to the function-scoped sandbox."""
-    rutter = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID,
-                          client_secret=DEFAULT_CLIENT_SECRET)
+    rutter = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET)
     yield rutter
     rutter.close()

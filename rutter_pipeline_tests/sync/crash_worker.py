@@ -12,14 +12,20 @@ from rutter_pipeline.warehouse.engine import warehouse_engine
 
 
 def main() -> None:
-    client = RutterClient.from_env()
+    client = RutterClient.from_env(os.environ)
     engine = warehouse_engine(os.environ["WAREHOUSE_URL"])
     endpoint = get(os.environ["CRASH_ENDPOINT"])
     connection = next(c for c in client.list_connections() if c.id == os.environ["CRASH_CONNECTION_ID"])
     batch_size = int(os.environ["CRASH_BATCH_SIZE"])
     if os.environ["CRASH_MODE"] == "backfill":
-        backfill(client=client, engine=engine, connection=connection, endpoint=endpoint, window=Window(None, None),
-                 batch_size=batch_size)
+        backfill(
+            client=client,
+            engine=engine,
+            connection=connection,
+            endpoint=endpoint,
+            window=Window(None, None),
+            batch_size=batch_size,
+        )
     else:
         incremental(client=client, engine=engine, connection=connection, endpoint=endpoint, batch_size=batch_size)
 

@@ -47,8 +47,7 @@ def test_each_bad_object_is_quarantined_and_the_rest_of_its_page_loads(sandbox, 
     # One bad item on each page of the backfill (2,000 orders, 500 a page), then one on each incremental pull.
     for raw, _, _ in BAD_ITEMS[:4]:
         sandbox.inject_fault("extra_item", path=ORDERS.path, item=raw)
-    summary = backfill(client=client, engine=engine, connection=connection, endpoint=ORDERS,
-                       window=Window(None, None))
+    summary = backfill(client=client, engine=engine, connection=connection, endpoint=ORDERS, window=Window(None, None))
     pulled = 0
     for raw, _, _ in BAD_ITEMS[4:]:
         sandbox.inject_fault("extra_item", path=ORDERS.path, item=raw)
@@ -73,8 +72,14 @@ def test_a_cursor_cycle_stops_with_a_clear_error_and_keeps_the_pages_read(sandbo
     # Pages asked with a cursor point back to the start: A, start, A, start, ... for as long as it lasts.
     sandbox.inject_fault("cursor_cycle", path=ORDERS.path, count=40)
     with pytest.raises(CursorCycle) as caught:
-        backfill(client=client, engine=pg_engine, connection=connection, endpoint=ORDERS,
-                 window=Window(None, None), batch_size=500)
+        backfill(
+            client=client,
+            engine=pg_engine,
+            connection=connection,
+            endpoint=ORDERS,
+            window=Window(None, None),
+            batch_size=500,
+        )
     message = str(caught.value)
     assert "cursor cycle in /orders: page 3 returned the cursor page 2 was asked with" in message
     assert connection.access_token not in message and DEFAULT_CLIENT_SECRET not in message

@@ -51,21 +51,22 @@ def wait_for_rows(engine, endpoint, *, at_least: int, process: subprocess.Popen,
     ("connection_platform", "endpoint_name", "mode"),
     [("SHOPIFY", "orders", "backfill"), ("QUICKBOOKS", "accounting_invoices", "incremental")],
 )
-def test_killed_pull_converges_on_rerun(sandbox, client, pg_engine, postgres_url, connection_platform,
-                                        endpoint_name, mode):
+def test_killed_pull_converges_on_rerun(
+    sandbox, client, pg_engine, postgres_url, connection_platform, endpoint_name, mode
+):
     endpoint = get(endpoint_name)
     connection = next(c for c in client.list_connections() if c.platform == connection_platform)
     # Slow pages keep the worker busy long enough to be killed at a chosen moment.
     sandbox.inject_fault("slow", count=10_000, path=f"/versioned{endpoint.path}", delay_s=0.05)
 
-    between_batches = start_worker(sandbox, postgres_url, connection_id=connection.id, endpoint=endpoint_name,
-                                   mode=mode)
+    between_batches = start_worker(
+        sandbox, postgres_url, connection_id=connection.id, endpoint=endpoint_name, mode=mode
+    )
     wait_for_rows(pg_engine, endpoint, at_least=100, process=between_batches)
     between_batches.send_signal(signal.SIGKILL)
     between_batches.wait()
 
-    inside_a_batch = start_worker(sandbox, postgres_url, connection_id=connection.id, endpoint=endpoint_name,
-                                  mode=mode)
+    inside_a_batch = start_worker(sandbox, postgres_url, connection_id=connection.id, endpoint=endpoint_name, mode=mode)
     time.sleep(0.8)
     inside_a_batch.send_signal(signal.SIGKILL)
     inside_a_batch.wait()

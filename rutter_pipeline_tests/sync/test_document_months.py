@@ -27,15 +27,18 @@ NOW = datetime.now(UTC)
 FIRST_MONTH = datetime(NOW.year - (NOW.month <= 4), (NOW.month - 5) % 12 + 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=[("first", "bunched"), ("last", "bunched"), ("first", "spread"), ("last", "spread")],
-                ids=lambda p: f"nulls-{p[0]}-synced-{p[1]}")
+@pytest.fixture(
+    params=[("first", "bunched"), ("last", "bunched"), ("first", "spread"), ("last", "spread")],
+    ids=lambda p: f"nulls-{p[0]}-synced-{p[1]}",
+)
 def books(request):
     nulls, synced = request.param
     sandbox = Sandbox(seed=4, profile="empty", nulls=nulls, synced=synced, rate_limit=None)
     sandbox.add_connection("QUICKBOOKS", name="Books", invoices=180, items=40, accounts=30)
     sandbox.start()
-    client = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID,
-                          client_secret=DEFAULT_CLIENT_SECRET, page_size=PAGE)
+    client = RutterClient(
+        base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, page_size=PAGE
+    )
     try:
         yield sandbox, client, nulls, synced
     finally:
@@ -48,8 +51,11 @@ def _expected_window(obj: dict, windows) -> int:
     if obj.get("created_at") is None:
         return 0
     ms = iso_to_ms(obj["created_at"])
-    return next(n for n, w in enumerate(windows) if (w.start_ms is None or ms >= w.start_ms)
-                and (w.end_ms is None or ms < w.end_ms))
+    return next(
+        n
+        for n, w in enumerate(windows)
+        if (w.start_ms is None or ms >= w.start_ms) and (w.end_ms is None or ms < w.end_ms)
+    )
 
 
 def test_each_month_window_returns_that_months_documents_once(books):
@@ -63,8 +69,13 @@ def test_each_month_window_returns_that_months_documents_once(books):
         before = client.stats.requests
         got = []
         for window in windows:
-            got.append(sorted(o["id"] for p in client.window_pages(endpoint, access_token=connection.access_token,
-                                                                    window=window) for o in p.objects))
+            got.append(
+                sorted(
+                    o["id"]
+                    for p in client.window_pages(endpoint, access_token=connection.access_token, window=window)
+                    for o in p.objects
+                )
+            )
         requests = client.stats.requests - before
         assert got == expected, endpoint.path
         assert max(Counter(i for ids in got for i in ids).values()) == 1
@@ -83,8 +94,9 @@ def test_loading_every_month_inserts_each_document_once(books, pg_engine):
     connection = client.list_connections()[0]
     invoices = catalog.get("accounting_invoices")
     windows = month_windows(FIRST_MONTH)
-    summaries = [backfill(client=client, engine=pg_engine, connection=connection, endpoint=invoices, window=w)
-                 for w in windows]
+    summaries = [
+        backfill(client=client, engine=pg_engine, connection=connection, endpoint=invoices, window=w) for w in windows
+    ]
     truth = list(sandbox.truth(connection.id, invoices.path))
     per_window = Counter(_expected_window(o, windows) for o in truth)
     assert [s.inserted for s in summaries] == [per_window[n] for n in range(len(windows))]

@@ -28,8 +28,9 @@ def backfill_all(client, engine, connection: Connection, first_month: datetime) 
     summaries = []
     for window in month_windows(first_month):
         for endpoint in ENDPOINTS:
-            summaries.append(backfill(client=client, engine=engine, connection=connection, endpoint=endpoint,
-                                      window=window))
+            summaries.append(
+                backfill(client=client, engine=engine, connection=connection, endpoint=endpoint, window=window)
+            )
     return summaries
 
 
@@ -73,8 +74,7 @@ def test_backfill_changes_deletes_and_increments_converge_to_truth(sandbox, clie
         for endpoint in endpoints_for(connection.family):
             if endpoint.kind is not Kind.REPORT:
                 assert_matches_truth(engine, sandbox, connection.id, endpoint)
-    deleted = stored_rows(engine, next(e for e in ENDPOINTS if e.name == "accounting_invoices"), books.id,
-                          live=False)
+    deleted = stored_rows(engine, next(e for e in ENDPOINTS if e.name == "accounting_invoices"), books.id, live=False)
     assert invoices[1]["id"] in deleted
 
     again = [s for c in connections for s in pull_all(client, engine, c)]
@@ -90,8 +90,9 @@ def test_an_update_that_becomes_visible_late_is_not_missed(sandbox, client, pg_e
     exact = FreshnessPolicy(clock_skew_ms=0)
     shop = next(c for c in ready_connections(client) if c.platform == "SHOPIFY")
     orders = next(e for e in LISTS if e.name == "orders")
-    backfill(client=client, engine=pg_engine, connection=shop, endpoint=orders, window=Window(None, None),
-             freshness=exact)
+    backfill(
+        client=client, engine=pg_engine, connection=shop, endpoint=orders, window=Window(None, None), freshness=exact
+    )
     target = next(iter(sandbox.truth(shop.id, "/orders")))
     sandbox.update(shop.id, "/orders", target["id"], {"status": "cancelled"}, late=True)
     time.sleep(1.5)

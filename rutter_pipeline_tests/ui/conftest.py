@@ -26,12 +26,23 @@ import requests
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 #: The README's screenshots are refreshed only when asked (`UPDATE_SCREENSHOTS=1`), so a test run leaves the
 #: checkout as it was; otherwise they are still taken (a page that cannot be drawn fails the test), in /tmp.
-SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS")
-               else Path(tempfile.gettempdir()) / "rutter-pipeline-screenshots")
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "rutter-pipeline-screenshots"
+)
 
 
 def months_back(count: int) -> str:
@@ -65,10 +76,14 @@ class DevServer:
         repository = self.repository()
         sensor = next(s for s in repository["sensors"] if s["name"] == name)
         if running:
-            selector = {"repositoryName": repository["name"], "sensorName": name,
-                        "repositoryLocationName": repository["location"]["name"]}
-            self.graphql("mutation ($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }",
-                         s=selector)
+            selector = {
+                "repositoryName": repository["name"],
+                "sensorName": name,
+                "repositoryLocationName": repository["location"]["name"],
+            }
+            self.graphql(
+                "mutation ($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }", s=selector
+            )
         else:
             self.graphql("mutation ($id: String!) { stopSensor(id: $id) { __typename } }", id=sensor["id"])
 
@@ -98,13 +113,21 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """`rutter-pipeline dev` with no configuration at all, three months of history, on a free port."""
     home = tmp_path_factory.mktemp("dev")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(home / "dagster_home"), RUTTER_PIPELINE_DATA_DIR=str(home / "data"),
-               RUTTER_HISTORY_START=months_back(2))
+    env.update(
+        DAGSTER_HOME=str(home / "dagster_home"),
+        RUTTER_PIPELINE_DATA_DIR=str(home / "data"),
+        RUTTER_HISTORY_START=months_back(2),
+    )
     port = _free_port()
     log = home / "dev.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "rutter_pipeline.cli", "dev", "--port", str(port)],
-                                   cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rutter_pipeline.app.cli", "dev", "--port", str(port)],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = DevServer(url=f"http://127.0.0.1:{port}", data_dir=home / "data", log=log)
     try:
         deadline = time.monotonic() + 180

@@ -96,10 +96,13 @@ def _latest_backfill(dev_server: DevServer) -> str | None:
     return found[0]["id"] if found else None
 
 
-@pytest.mark.parametrize(("asset", "platform", "table"), [
-    ("rutter/commerce/orders", "SHOPIFY", "orders"),
-    ("rutter/accounting/invoices", "QUICKBOOKS", "accounting_invoices"),
-])
+@pytest.mark.parametrize(
+    ("asset", "platform", "table"),
+    [
+        ("rutter/commerce/orders", "SHOPIFY", "orders"),
+        ("rutter/accounting/invoices", "QUICKBOOKS", "accounting_invoices"),
+    ],
+)
 def test_backfill_two_partitions_from_the_asset_page(page, dev_server: DevServer, asset, platform, table) -> None:
     connection_id = _connection(dev_server, platform)
     months = [months_back(2), months_back(0)]
@@ -174,8 +177,9 @@ def test_automation_runs_and_a_schedule_tick_started_by_hand(page, dev_server: D
     repository = dev_server.repository()
     states = {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
     states |= {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
-    assert states == dict.fromkeys(("commerce_incremental_sync_schedule", "accounting_incremental_sync_schedule",
-                                    *SENSORS), "RUNNING")
+    assert states == dict.fromkeys(
+        ("commerce_incremental_sync_schedule", "accounting_incremental_sync_schedule", *SENSORS), "RUNNING"
+    )
 
     # The schedule's page: Preview tick result → Continue → Launch all & commit tick result.
     schedule = "commerce_incremental_sync_schedule"

@@ -11,13 +11,27 @@ from rutter_pipeline.warehouse import schema, warehouse_engine
 from rutter_pipeline.warehouse.connections import record_connections
 from rutter_pipeline.warehouse.tables import connections
 
-SHOP = Connection(id="c-shop", access_token="tok-secret-1", platform="SHOPIFY", status="active", name="Shop",
-                  created_at=datetime(2024, 1, 2, tzinfo=UTC), updated_at=None)
+SHOP = Connection(
+    id="c-shop",
+    access_token="tok-secret-1",
+    platform="SHOPIFY",
+    status="active",
+    name="Shop",
+    created_at=datetime(2024, 1, 2, tzinfo=UTC),
+    updated_at=None,
+)
 
 
 def status(*, ready: bool) -> ConnectionStatus:
-    return ConnectionStatus(is_ready=ready, is_healthy=True, needs_update=False, is_disabled=False,
-                            disabled_reason=None, last_sync_completed_at=None, platform="SHOPIFY")
+    return ConnectionStatus(
+        is_ready=ready,
+        is_healthy=True,
+        needs_update=False,
+        is_disabled=False,
+        disabled_reason=None,
+        last_sync_completed_at=None,
+        platform="SHOPIFY",
+    )
 
 
 def rows(engine: sa.Engine) -> list[sa.Row]:

@@ -108,8 +108,9 @@ def test_two_concurrent_writers_end_with_the_newest_version(engine: sa.Engine) -
             except BaseException as error:  # noqa: BLE001 - reported by the assertion below
                 errors.append(error)
 
-        threads = [threading.Thread(target=write, args=(versions[label], label, start, errors))
-                   for label in ("new", "old")]
+        threads = [
+            threading.Thread(target=write, args=(versions[label], label, start, errors)) for label in ("new", "old")
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

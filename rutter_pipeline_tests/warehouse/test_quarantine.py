@@ -125,8 +125,13 @@ def nested_object(object_id: str, depth: int) -> dict:
 
 
 def test_objects_nested_too_deeply_are_quarantined_exactly(engine: sa.Engine) -> None:
-    batch = [nested_object("d30", 30), nested_object("d40", 40), nested_object("d600", 600),
-             nested_object("d3000", 3000), good("ok")]
+    batch = [
+        nested_object("d30", 30),
+        nested_object("d40", 40),
+        nested_object("d600", 600),
+        nested_object("d3000", 3000),
+        good("ok"),
+    ]
     with engine.begin() as conn:
         result = load_batch(conn, endpoint=ORDERS, connection_id="conn_1", objects=batch)
     rows = {row["object_id"]: row for row in quarantined(engine)}

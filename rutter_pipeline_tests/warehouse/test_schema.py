@@ -36,9 +36,7 @@ def test_upgrade_creates_every_table_as_described(engine: sa.Engine) -> None:
     for table in metadata.sorted_tables:
         reflected = inspector.get_columns(table.name, schema=_schema_of(engine))
         actual = [(c["name"], _type_key(c["type"], engine.dialect), c["nullable"]) for c in reflected]
-        expected = [
-            (c.name, _type_key(c.type, engine.dialect), c.nullable) for c in table.columns
-        ]
+        expected = [(c.name, _type_key(c.type, engine.dialect), c.nullable) for c in table.columns]
         assert actual == expected, table.name
         indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name, schema=_schema_of(engine))}
         assert indexes == {i.name: [c.name for c in i.columns] for i in table.indexes}, table.name

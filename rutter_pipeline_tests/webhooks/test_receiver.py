@@ -45,8 +45,9 @@ def quarantined(engine: sa.Engine) -> list[sa.Row]:
 
 def test_an_order_deleted_in_the_store_is_marked_deleted(pg_engine, receiver_url):
     with Sandbox(webhook_url=receiver_url) as sandbox:
-        client = RutterClient(base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID,
-                              client_secret=DEFAULT_CLIENT_SECRET)
+        client = RutterClient(
+            base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET
+        )
         shop = next(c for c in client.list_connections() if c.platform == "SHOPIFY")
         backfill(client=client, engine=pg_engine, connection=shop, endpoint=ORDERS, window=Window(None, None))
         victim = next(iter(sandbox.truth(shop.id, "/orders")))["id"]
@@ -59,8 +60,7 @@ def test_an_order_deleted_in_the_store_is_marked_deleted(pg_engine, receiver_url
 
 
 def test_a_bad_signature_is_refused_and_changes_nothing(pg_engine, receiver_url):
-    body = json.dumps({"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c1",
-                       "order": {"id": "o1"}}).encode()
+    body = json.dumps({"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c1", "order": {"id": "o1"}}).encode()
     assert post(receiver_url, body, None).status_code == 401
     assert post(receiver_url, body, sign(body, "another-secret")).status_code == 401
     assert stored_rows(pg_engine, ORDERS, "c1", live=False) == {}
@@ -75,8 +75,9 @@ def test_a_signed_body_that_is_not_an_event_is_kept_aside_without_its_token(pg_e
 
 
 def test_a_deletion_without_an_object_id_is_quarantined(pg_engine, receiver_url):
-    body = json.dumps({"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c1",
-                       "access_token": "tok-secret-123"}).encode()
+    body = json.dumps(
+        {"type": "ORDER", "code": "ORDER_DELETED", "connection_id": "c1", "access_token": "tok-secret-123"}
+    ).encode()
     reply = post(receiver_url, body, sign(body, DEFAULT_CLIENT_SECRET))
     assert reply.json() == {"status": "quarantined"}
     [(reason, payload)] = quarantined(pg_engine)
@@ -97,8 +98,15 @@ def test_events_that_start_work_are_queued_for_the_sensors_and_others_acknowledg
 
 
 def deletion(order_id: str, connection_id: str = "c1") -> bytes:
-    return json.dumps({"type": "ORDER", "code": "ORDER_DELETED", "connection_id": connection_id,
-                       "access_token": "tok-secret-123", "order": {"id": order_id}}).encode()
+    return json.dumps(
+        {
+            "type": "ORDER",
+            "code": "ORDER_DELETED",
+            "connection_id": connection_id,
+            "access_token": "tok-secret-123",
+            "order": {"id": order_id},
+        }
+    ).encode()
 
 
 def signed_post(url: str, body: bytes) -> requests.Response:

@@ -95,27 +95,39 @@ class Links:
 
 
 def _templates(conn: SandboxConnection) -> orders.OrderTemplates:
-    return _cached_templates(seed=conn.seed, conn_id=conn.id, family_rank=conn.family_rank, currency=conn.currency,
-                             products=conn.counts.get("/products", 0), customers=conn.counts.get("/customers", 0))
+    return _cached_templates(
+        seed=conn.seed,
+        conn_id=conn.id,
+        family_rank=conn.family_rank,
+        currency=conn.currency,
+        products=conn.counts.get("/products", 0),
+        customers=conn.counts.get("/customers", 0),
+    )
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_templates(*, seed: int, conn_id: str, family_rank: int, currency: str, products: int,
-                      customers: int) -> orders.OrderTemplates:
+def _cached_templates(
+    *, seed: int, conn_id: str, family_rank: int, currency: str, products: int, customers: int
+) -> orders.OrderTemplates:
     def referable(path: str, count: int) -> list[str | None]:
         id_of = _ids(seed=seed, conn_id=conn_id, family_rank=family_rank, path=path)
         return [id_of(n) for n in range(min(count, orders.MAX_TEMPLATES))] or [None]
 
-    return orders.build_templates(seed=seed, conn_id=conn_id, currency=currency,
-                                  product_ids=referable("/products", products),
-                                  customer_ids=referable("/customers", customers))
+    return orders.build_templates(
+        seed=seed,
+        conn_id=conn_id,
+        currency=currency,
+        product_ids=referable("/products", products),
+        customer_ids=referable("/customers", customers),
+    )
 
 
 def generate(conn: SandboxConnection, path: str, seq: int, *, base_ms: int) -> dict[str, Any]:
     """The deterministic body of generated object `seq` (timestamps are stamped by `render`)."""
     if path == "/orders":
-        return orders.render_order(_templates(conn), seq=seq, order_id=object_id(conn, path, seq),
-                                   created_ms=base_ms, updated_ms=base_ms)
+        return orders.render_order(
+            _templates(conn), seq=seq, order_id=object_id(conn, path, seq), created_ms=base_ms, updated_ms=base_ms
+        )
     rng = random.Random(stable_int(conn.seed, conn.id, path, seq))
     ctx = Context(rng=rng, base_ms=base_ms, currency=conn.currency, key=f"{conn.id}:{path}:{seq}")
     body = _plan(path)(ctx)
@@ -144,8 +156,9 @@ def renderer(
     def render_row(row: Row) -> dict[str, Any] | orjson.Fragment:
         if row.body is not None or row.created_ms == NULL_MS:
             return render(conn, path, row, anchor_ms=anchor_ms)
-        return fragment(order_json(templates, seq=row.seq, order_id=row.id, created_ms=row.created_ms,
-                                   updated_ms=row.updated_ms))
+        return fragment(
+            order_json(templates, seq=row.seq, order_id=row.id, created_ms=row.created_ms, updated_ms=row.updated_ms)
+        )
 
     return render_row
 

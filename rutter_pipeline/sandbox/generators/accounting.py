@@ -44,8 +44,14 @@ def _lines_adding_up(lines: list[dict[str, Any]], total: float, *, tax_rate: flo
         share = remaining if n == len(lines) - 1 else round(sub_total / len(lines), 2)
         remaining = round(remaining - share, 2)
         line_tax = round(share * tax_rate, 2)
-        line.update(sub_total=share, tax_amount=line_tax, total_amount=round(share + line_tax, 2),
-                    discount_amount=0.0, discount_percentage=0.0, account_id=links.pick("/accounting/accounts"))
+        line.update(
+            sub_total=share,
+            tax_amount=line_tax,
+            total_amount=round(share + line_tax, 2),
+            discount_amount=0.0,
+            discount_percentage=0.0,
+            account_id=links.pick("/accounting/accounts"),
+        )
         if line.get("item") is not None:
             line["item"].update(id=links.pick("/accounting/items"), quantity=1.0, unit_amount=share)
     return round(total - sub_total, 2)
@@ -58,14 +64,29 @@ def _shape_document(doc: dict[str, Any], ctx: Context, links: Links, *, path: st
     tax = _lines_adding_up(doc["line_items"], total, tax_rate=0.1, links=links)
     status = "paid" if paid == total else "partially_paid" if paid else "open"
     issue = ctx.base_ms
-    doc.update(total_amount=total, sub_total=round(total - tax, 2), tax_amount=tax, amount_due=round(total - paid, 2),
-               status=status, currency_code=ctx.currency, issue_date=iso_ms(issue),
-               due_date=iso_ms(issue + 30 * 86_400_000), document_number=f"{path[12:15].upper()}-{1000 + seq}")
+    doc.update(
+        total_amount=total,
+        sub_total=round(total - tax, 2),
+        tax_amount=tax,
+        amount_due=round(total - paid, 2),
+        status=status,
+        currency_code=ctx.currency,
+        issue_date=iso_ms(issue),
+        due_date=iso_ms(issue + 30 * 86_400_000),
+        document_number=f"{path[12:15].upper()}-{1000 + seq}",
+    )
     doc[party] = links.pick("/accounting/customers" if party == "customer_id" else "/accounting/vendors")
-    doc["linked_payments"] = [
-        {"id": links.nth(_PAYMENT_OF[path], seq), "allocated_date": iso_ms(issue + 86_400_000 * 10),
-         "allocated_amount": paid}
-    ] if paid else []
+    doc["linked_payments"] = (
+        [
+            {
+                "id": links.nth(_PAYMENT_OF[path], seq),
+                "allocated_date": iso_ms(issue + 86_400_000 * 10),
+                "allocated_amount": paid,
+            }
+        ]
+        if paid
+        else []
+    )
     if party == "customer_id":
         for link in doc["linked_payments"]:
             link["type"] = "INVOICE_PAYMENT"
@@ -89,11 +110,15 @@ def shape_invoice_payment(payment: dict[str, Any], ctx: Context, links: Links) -
     """Settles invoice number `seq` (money as strings, as the 2024-08-31 API sends them)."""
     seq = _seq(payment)
     amount = paid_amount(links, "/accounting/invoices", seq)
-    payment.update(total_amount=f"{amount:.2f}", currency_code=ctx.currency, txn_date=iso_ms(ctx.base_ms),
-                   customer_id=links.pick("/accounting/customers"), account_id=links.pick("/accounting/accounts"))
+    payment.update(
+        total_amount=f"{amount:.2f}",
+        currency_code=ctx.currency,
+        txn_date=iso_ms(ctx.base_ms),
+        customer_id=links.pick("/accounting/customers"),
+        account_id=links.pick("/accounting/accounts"),
+    )
     payment["linked_invoices"] = [
-        {"id": links.nth("/accounting/invoices", seq), "allocated_at": iso_ms(ctx.base_ms),
-         "amount": f"{amount:.2f}"}
+        {"id": links.nth("/accounting/invoices", seq), "allocated_at": iso_ms(ctx.base_ms), "amount": f"{amount:.2f}"}
     ]
 
 
@@ -101,9 +126,14 @@ def shape_bill_payment(payment: dict[str, Any], ctx: Context, links: Links) -> N
     """Settles bill number `seq`."""
     seq = _seq(payment)
     amount = paid_amount(links, "/accounting/bills", seq)
-    payment.update(total_amount=amount, currency_code=ctx.currency, transaction_date=iso_ms(ctx.base_ms),
-                   vendor_id=links.pick("/accounting/vendors"), account_id=links.pick("/accounting/accounts"),
-                   status="active")
+    payment.update(
+        total_amount=amount,
+        currency_code=ctx.currency,
+        transaction_date=iso_ms(ctx.base_ms),
+        vendor_id=links.pick("/accounting/vendors"),
+        account_id=links.pick("/accounting/accounts"),
+        status="active",
+    )
     payment["linked_bills"] = [
         {"id": links.nth("/accounting/bills", seq), "allocated_date": iso_ms(ctx.base_ms), "allocated_amount": amount}
     ]
@@ -131,11 +161,19 @@ def shape_customer(customer: dict[str, Any], ctx: Context, links: Links) -> None
 def shape_bank_deposit(deposit: dict[str, Any], ctx: Context, links: Links) -> None:
     """Invoice payments of the same connection deposited into one account: the total is their sum."""
     payments = [links.pick("/accounting/invoice_payments") for _ in range(ctx.rng.randint(1, 3))]
-    linked = [{"id": pid, "payment_amount": round(ctx.rng.uniform(50, 2500), 2), "type": "invoice_payment"}
-              for pid in payments if pid is not None]
+    linked = [
+        {"id": pid, "payment_amount": round(ctx.rng.uniform(50, 2500), 2), "type": "invoice_payment"}
+        for pid in payments
+        if pid is not None
+    ]
     total = round(sum(link["payment_amount"] for link in linked), 2)
-    deposit.update(account_id=links.pick("/accounting/accounts"), currency_code=ctx.currency, total_amount=total,
-                   transaction_date=iso_ms(ctx.base_ms), linked_payments=linked)
+    deposit.update(
+        account_id=links.pick("/accounting/accounts"),
+        currency_code=ctx.currency,
+        total_amount=total,
+        transaction_date=iso_ms(ctx.base_ms),
+        linked_payments=linked,
+    )
     for line in deposit.get("line_items") or []:
         line["total_amount"] = round(total / len(deposit["line_items"]), 2)
 
@@ -145,16 +183,28 @@ def shape_bank_transfer(transfer: dict[str, Any], ctx: Context, links: Links) ->
     accounts = links.count("/accounting/accounts")
     credit = ctx.rng.randrange(accounts) if accounts else None
     debit = None if credit is None or accounts < 2 else (credit + ctx.rng.randrange(1, accounts)) % accounts
-    transfer.update(credit_account_id=None if credit is None else links.nth("/accounting/accounts", credit),
-                    debit_account_id=None if debit is None else links.nth("/accounting/accounts", debit),
-                    currency_code=ctx.currency,
-                    total_amount=round(ctx.rng.uniform(100, 20_000), 2), transaction_date=iso_ms(ctx.base_ms),
-                    location_id=links.pick("/accounting/locations"), class_id=links.pick("/accounting/classes"),
-                    department_id=links.pick("/accounting/departments"))
+    transfer.update(
+        credit_account_id=None if credit is None else links.nth("/accounting/accounts", credit),
+        debit_account_id=None if debit is None else links.nth("/accounting/accounts", debit),
+        currency_code=ctx.currency,
+        total_amount=round(ctx.rng.uniform(100, 20_000), 2),
+        transaction_date=iso_ms(ctx.base_ms),
+        location_id=links.pick("/accounting/locations"),
+        class_id=links.pick("/accounting/classes"),
+        department_id=links.pick("/accounting/departments"),
+    )
 
 
-_TRANSACTION_TYPES = ("invoice", "invoice_payment", "bill", "bill_payment", "expense", "journal_entry",
-                      "bank_deposit", "bank_transfer")
+_TRANSACTION_TYPES = (
+    "invoice",
+    "invoice_payment",
+    "bill",
+    "bill_payment",
+    "expense",
+    "journal_entry",
+    "bank_deposit",
+    "bank_transfer",
+)
 
 
 def shape_transaction(transaction: dict[str, Any], ctx: Context, links: Links) -> None:
@@ -163,8 +213,14 @@ def shape_transaction(transaction: dict[str, Any], ctx: Context, links: Links) -
     transaction["transaction_date"] = iso_ms(ctx.base_ms)
 
 
-_CURRENCIES = {"USD": "US Dollar", "EUR": "Euro", "GBP": "British Pound", "CAD": "Canadian Dollar",
-               "AUD": "Australian Dollar", "JPY": "Japanese Yen"}
+_CURRENCIES = {
+    "USD": "US Dollar",
+    "EUR": "Euro",
+    "GBP": "British Pound",
+    "CAD": "Canadian Dollar",
+    "AUD": "Australian Dollar",
+    "JPY": "Japanese Yen",
+}
 
 
 def shape_currency(currency: dict[str, Any], ctx: Context, links: Links) -> None:
@@ -182,16 +238,23 @@ def shape_payment_term(term: dict[str, Any], ctx: Context, links: Links) -> None
     """Net-N terms, one in three with an early-payment discount (2/10 net 30 style)."""
     days, name = _TERMS[_seq(term) % len(_TERMS)]
     discounted = _seq(term) % 3 == 2 and days >= 30
-    term.update(due_days=float(days), term_name=f"2/10 {name}" if discounted else name,
-                discount_days=10.0 if discounted else None, discount_percent=2.0 if discounted else None)
+    term.update(
+        due_days=float(days),
+        term_name=f"2/10 {name}" if discounted else name,
+        discount_days=10.0 if discounted else None,
+        discount_percent=2.0 if discounted else None,
+    )
 
 
 def shape_location(location: dict[str, Any], ctx: Context, links: Links) -> None:
     """A place of business with a city name; the first has the others under it."""
     seq = _seq(location)
-    location.update(name=f"{text.person_or_company(ctx.rng).split()[0]} {'Head office' if seq == 0 else 'branch'}",
-                    parent_id=None if seq == 0 else links.nth("/accounting/locations", 0), has_children=seq == 0,
-                    status="active")
+    location.update(
+        name=f"{text.person_or_company(ctx.rng).split()[0]} {'Head office' if seq == 0 else 'branch'}",
+        parent_id=None if seq == 0 else links.nth("/accounting/locations", 0),
+        has_children=seq == 0,
+        status="active",
+    )
 
 
 SHAPERS = {

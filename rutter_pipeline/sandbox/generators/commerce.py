@@ -30,13 +30,21 @@ _GROUPS = ("Wholesale", "VIP", "Newsletter", "Returning", "Staff", "Trade", "Eur
 
 def shape_subscription(subscription: dict[str, Any], ctx: Context, links: Links) -> None:
     """A recurring plan of a customer of the same connection: monthly or yearly items in its currency."""
-    subscription.update(platform_customer_id=links.pick("/customers"), iso_currency_code=ctx.currency,
-                        status=ctx.rng.choice(_SUBSCRIPTION_STATUSES))
+    subscription.update(
+        platform_customer_id=links.pick("/customers"),
+        iso_currency_code=ctx.currency,
+        status=ctx.rng.choice(_SUBSCRIPTION_STATUSES),
+    )
     for item in subscription.get("items") or []:
         quantity = float(ctx.rng.randint(1, 3))
         unit = round(ctx.rng.choice((9.0, 19.0, 29.0, 49.0, 99.0)) - 0.01, 2)
-        item.update(interval=ctx.rng.choice(("month", "month", "year")), interval_count=1.0, quantity=quantity,
-                    unit_amount=unit, amount=round(unit * quantity, 2))
+        item.update(
+            interval=ctx.rng.choice(("month", "month", "year")),
+            interval_count=1.0,
+            quantity=quantity,
+            unit_amount=unit,
+            amount=round(unit * quantity, 2),
+        )
 
 
 def shape_customer_group(group: dict[str, Any], ctx: Context, links: Links) -> None:

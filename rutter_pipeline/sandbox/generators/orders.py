@@ -95,8 +95,10 @@ def _product(key: int, n: int, product_id: str | None) -> Product:
     x, title = divmod(x, len(text.PRODUCTS))
     x, sku = divmod(x, 900)
     cents = 400 + x % 24_600
-    members = (f'"product_id":{_encoded(product_id)},"variant_id":null,"price":{_money(cents)},'
-               f'"sku":"SKU-{100 + sku}","title":{_encoded(text.PRODUCTS[title])}')
+    members = (
+        f'"product_id":{_encoded(product_id)},"variant_id":null,"price":{_money(cents)},'
+        f'"sku":"SKU-{100 + sku}","title":{_encoded(text.PRODUCTS[title])}'
+    )
     return Product(price_cents=cents, price=_money(cents), members=members, unit_cost=repr(round(cents * 0.004, 2)))
 
 
@@ -105,9 +107,15 @@ def _address(x: int, first: str, last: str) -> dict[str, Any]:
     x, street = divmod(x, len(text.LAST_NAMES))
     x, city = divmod(x, len(text.CITIES))
     return {
-        "address1": f"{number + 1} {text.LAST_NAMES[street]} Street", "address2": "", "city": text.CITIES[city],
-        "country_code": "US", "first_name": first, "last_name": last, "postal_code": str(10_000 + x % 90_000),
-        "region": "CA", "phone": None,
+        "address1": f"{number + 1} {text.LAST_NAMES[street]} Street",
+        "address2": "",
+        "city": text.CITIES[city],
+        "country_code": "US",
+        "first_name": first,
+        "last_name": last,
+        "postal_code": str(10_000 + x % 90_000),
+        "region": "CA",
+        "phone": None,
     }
 
 
@@ -119,18 +127,25 @@ def _buyer(key: int, n: int, customer_id: str | None) -> Buyer:
     x, number = divmod(x, 9999)
     first_name, last_name = text.FIRST_NAMES[first], text.LAST_NAMES[last]
     customer = {
-        "id": customer_id, "platform_id": str(10_000 + x % 90_000), "phone": None,
+        "id": customer_id,
+        "platform_id": str(10_000 + x % 90_000),
+        "phone": None,
         "email": f"{text.WORDS[user // len(text.WORDS)]}.{text.WORDS[user % len(text.WORDS)]}{number + 1}@example.com",
-        "first_name": first_name, "last_name": last_name,
+        "first_name": first_name,
+        "last_name": last_name,
     }
     address = _address(_draw(key, ~n), first_name, last_name)
-    return Buyer(customer_head=_encoded(customer)[:-1], address=_encoded(address),
-                 address_with_note=_encoded({**address, "address2": text.NUL_TEXT}),
-                 other_address=_encoded(_address(_draw(key, n << 32 | 1), first_name, last_name)))
+    return Buyer(
+        customer_head=_encoded(customer)[:-1],
+        address=_encoded(address),
+        address_with_note=_encoded({**address, "address2": text.NUL_TEXT}),
+        other_address=_encoded(_address(_draw(key, n << 32 | 1), first_name, last_name)),
+    )
 
 
-def build_templates(*, seed: int, conn_id: str, currency: str, product_ids: Sequence[str | None],
-                    customer_ids: Sequence[str | None]) -> OrderTemplates:
+def build_templates(
+    *, seed: int, conn_id: str, currency: str, product_ids: Sequence[str | None], customer_ids: Sequence[str | None]
+) -> OrderTemplates:
     """Templates of one connection.
 
     Args:
@@ -166,8 +181,10 @@ def _line_items(t: OrderTemplates, *, seq: int, stem: str, created: str) -> tupl
             first_cents = product.price_cents
         items_cents += product.price_cents * (quantity + 1)
         head = f'{{"id":"{stem}{_LINE_SUFFIXES[n]}","quantity":{quantity + 1},{product.members}'
-        lines.append(f'{head},"platform_id":"{seq * 10 + n}","iso_currency_code":{t.currency},'
-                     f'"unit_cost":{product.unit_cost},"created_at":"{created}","updated_at":"{created}"}}')
+        lines.append(
+            f'{head},"platform_id":"{seq * 10 + n}","iso_currency_code":{t.currency},'
+            f'"unit_cost":{product.unit_cost},"created_at":"{created}","updated_at":"{created}"}}'
+        )
         shipped.append(f"{head}}}")
     return lines, shipped, items_cents, first_cents
 
@@ -198,12 +215,19 @@ def order_json(t: OrderTemplates, *, seq: int, order_id: str, created_ms: int, u
     if _FULFILLMENT[fulfillment] in ("unfulfilled", None):
         fulfillments = "[]"
     else:
-        fulfillments = (f'[{{"id":"{stem}f{0:011x}","order_id":"{order_id}",{_CARRIERS_JSON[carrier]},'
-                        f'"tracking_number":"1Z{1_000_000_000 + y % 9_000_000_000}","tracking_url":null,'
-                        f'"line_items":[{",".join(shipped)}]}}]')
-    refunds = "[]" if _PAYMENT[payment] != "refunded" else (
-        f'[{{"line_items":[{{"line_item_id":"{stem}{_LINE_SUFFIXES[0]}","quantity":1,"status":"completed",'
-        f'"amount":"{first_cents / 100:.2f}"}}]}}]')
+        fulfillments = (
+            f'[{{"id":"{stem}f{0:011x}","order_id":"{order_id}",{_CARRIERS_JSON[carrier]},'
+            f'"tracking_number":"1Z{1_000_000_000 + y % 9_000_000_000}","tracking_url":null,'
+            f'"line_items":[{",".join(shipped)}]}}]'
+        )
+    refunds = (
+        "[]"
+        if _PAYMENT[payment] != "refunded"
+        else (
+            f'[{{"line_items":[{{"line_item_id":"{stem}{_LINE_SUFFIXES[0]}","quantity":1,"status":"completed",'
+            f'"amount":"{first_cents / 100:.2f}"}}]}}]'
+        )
+    )
     cancelled = f'"cancelled_at":"{created}",' if _STATUS[status] == "cancelled" else ""
     updated = created if updated_ms == created_ms else iso_ms(updated_ms)
     number = 1000 + seq

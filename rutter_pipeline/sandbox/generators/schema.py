@@ -38,8 +38,20 @@ ValueFn = Callable[[Context], Any]
 
 _DATE_SUFFIXES = ("_at", "_date", "date")
 _NAME_FIELDS = {
-    "name", "title", "customer_name", "vendor_name", "display_name", "legal_name", "contact_name",
-    "first_name", "last_name", "company_name", "description", "memo", "note", "internal_memo",
+    "name",
+    "title",
+    "customer_name",
+    "vendor_name",
+    "display_name",
+    "legal_name",
+    "contact_name",
+    "first_name",
+    "last_name",
+    "company_name",
+    "description",
+    "memo",
+    "note",
+    "internal_memo",
 }
 
 
@@ -61,6 +73,7 @@ def _wanted(spec: dict[str, Any]) -> bool:
 def _compile_field(name: str, spec: dict[str, Any], *, depth: int) -> ValueFn:
     value = _compile_value(name, spec, depth=depth)
     if spec.get("nullable") and not name.endswith("id") and name not in ("created_at", "updated_at"):
+
         def maybe_null(ctx: Context) -> Any:
             return None if ctx.rng.random() < 0.05 else value(ctx)
 

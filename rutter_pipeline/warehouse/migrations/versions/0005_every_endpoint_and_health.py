@@ -28,11 +28,31 @@ _RAW_TABLES = (
     ("subscriptions", "updated_at", False, "platform_customer_id:text status:text iso_currency_code:text"),
     ("customer_groups", "updated_at", False, "name:text"),
     ("accounting_locations", "last_synced_at", True, "name:text status:text parent_id:text has_children:boolean"),
-    ("accounting_payment_terms", "last_synced_at", True, "term_name:text due_days:numeric discount_days:numeric discount_percent:numeric"),
+    (
+        "accounting_payment_terms",
+        "last_synced_at",
+        True,
+        "term_name:text due_days:numeric discount_days:numeric discount_percent:numeric",
+    ),
     ("accounting_currencies", "last_synced_at", True, "currency_code:text currency_name:text"),
-    ("accounting_transactions", "last_synced_at", True, "rutter_transaction_id:text rutter_transaction_type:text platform_url:text transaction_date:timestamp"),
-    ("accounting_bank_deposits", "last_synced_at", True, "account_id:text subsidiary_id:text currency_code:text memo:text platform_url:text total_amount:numeric transaction_date:timestamp"),
-    ("accounting_bank_transfers", "last_synced_at", True, "credit_account_id:text debit_account_id:text class_id:text department_id:text location_id:text subsidiary_id:text currency_code:text memo:text platform_url:text total_amount:numeric transaction_date:timestamp"),
+    (
+        "accounting_transactions",
+        "last_synced_at",
+        True,
+        "rutter_transaction_id:text rutter_transaction_type:text platform_url:text transaction_date:timestamp",
+    ),
+    (
+        "accounting_bank_deposits",
+        "last_synced_at",
+        True,
+        "account_id:text subsidiary_id:text currency_code:text memo:text platform_url:text total_amount:numeric transaction_date:timestamp",
+    ),
+    (
+        "accounting_bank_transfers",
+        "last_synced_at",
+        True,
+        "credit_account_id:text debit_account_id:text class_id:text department_id:text location_id:text subsidiary_id:text currency_code:text memo:text platform_url:text total_amount:numeric transaction_date:timestamp",
+    ),
 )
 
 _MYSQL = ("mysql", "mariadb")
@@ -89,9 +109,7 @@ def _create_raw_table(name: str, version_field: str | None, has_last_synced_at: 
     op.create_table(name, *columns, schema=schema)
     op.create_index(f"ix_{name}_connection_platform", name, ["connection_id", "platform_id"], schema=schema)
     if version_field:
-        op.create_index(
-            f"ix_{name}_connection_{version_field}", name, ["connection_id", version_field], schema=schema
-        )
+        op.create_index(f"ix_{name}_connection_{version_field}", name, ["connection_id", version_field], schema=schema)
 
 
 def upgrade() -> None:

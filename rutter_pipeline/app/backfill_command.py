@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
-from dagster._core.definitions.events import AssetKeyPartitionKey
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
+from dagster._core.definitions.events import AssetKeyPartitionKey
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 from dagster._core.utils import make_new_backfill_id
 
@@ -59,8 +59,15 @@ class BackfillOutcome:
         return [f"{job} {partition}" for job, partition, ok in self.runs if not ok]
 
 
-def plan(*, connections: Sequence[Connection], connection_id: str, first: str, last: str,
-         assets: Sequence[str], grid_months: list[str]) -> BackfillPlan:
+def plan(
+    *,
+    connections: Sequence[Connection],
+    connection_id: str,
+    first: str,
+    last: str,
+    assets: Sequence[str],
+    grid_months: list[str],
+) -> BackfillPlan:
     """Check the arguments against what exists and say which runs the backfill makes.
 
     Raises:
@@ -78,28 +85,41 @@ def plan(*, connections: Sequence[Connection], connection_id: str, first: str, l
     if first > last:
         raise BackfillError(f"--from {first} is after --to {last}")
     if first < grid_months[0] or last > grid_months[-1]:
-        raise BackfillError(f"months {first}..{last} are outside the partitions {grid_months[0]}..{grid_months[-1]} "
-                            "(RUTTER_HISTORY_START sets the first)")
+        raise BackfillError(
+            f"months {first}..{last} are outside the partitions {grid_months[0]}..{grid_months[-1]} "
+            "(RUTTER_HISTORY_START sets the first)"
+        )
     fillable = {asset_key(e): family for family in families_of(connection) for e in endpoints_for(family)}
     wanted = [dg.AssetKey.from_user_string(a.strip().strip("/")) for a in assets]
     unknown = [k.to_user_string() for k in wanted if k not in fillable]
     if unknown:
-        raise BackfillError(f"unknown asset {', '.join(unknown)} for a {connection.platform} connection; "
-                            f"e.g. {sorted(fillable, key=str)[0].to_user_string()}")
+        raise BackfillError(
+            f"unknown asset {', '.join(unknown)} for a {connection.platform} connection; "
+            f"e.g. {sorted(fillable, key=str)[0].to_user_string()}"
+        )
     jobs: dict[str, list[dg.AssetKey] | None] = {}
     if wanted:
         jobs[IMPLICIT_JOB] = wanted
     else:
         jobs = {backfill_job_name(family): None for family in families_of(connection)}
-    return BackfillPlan(connection=connection, months=[m for m in grid_months if first <= m <= last],
-                        assets=wanted or list(fillable), jobs=jobs)
+    return BackfillPlan(
+        connection=connection,
+        months=[m for m in grid_months if first <= m <= last],
+        assets=wanted or list(fillable),
+        jobs=jobs,
+    )
 
 
 IMPLICIT_JOB = "__ASSET_JOB"
 
 
-def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, chosen: BackfillPlan, *,
-                 progress: Callable[[str, str, bool, float], None] = lambda *_: None) -> BackfillOutcome:
+def run_backfill(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    chosen: BackfillPlan,
+    *,
+    progress: Callable[[str, str, bool, float], None] = lambda *_: None,
+) -> BackfillOutcome:
     """Record the backfill in the instance, execute its runs in this process, and mark it finished."""
     connection = chosen.connection
     for family in families_of(connection):
@@ -107,27 +127,45 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, chosen: Bac
     keys = [partition_key(connection.id, month) for month in chosen.months]
     graph = defs.resolve_asset_graph()
     backfill_id = make_new_backfill_id()
-    tags = {**connection_tags(connection.id, pull="backfill", label=label(connection)), "rutter/source": "rutter-pipeline backfill"}
+    tags = {
+        **connection_tags(connection.id, pull="backfill", label=label(connection)),
+        "rutter/source": "rutter-pipeline backfill",
+    }
     backfill = PartitionBackfill.from_asset_partitions(
-        backfill_id=backfill_id, asset_graph=graph, partition_names=keys, asset_selection=chosen.assets,
-        backfill_timestamp=time.time(), tags=tags, dynamic_partitions_store=instance, all_partitions=False,
+        backfill_id=backfill_id,
+        asset_graph=graph,
+        partition_names=keys,
+        asset_selection=chosen.assets,
+        backfill_timestamp=time.time(),
+        tags=tags,
+        dynamic_partitions_store=instance,
+        all_partitions=False,
         title=f"{label(connection)} {chosen.months[0]}..{chosen.months[-1]}",
-        description=f"rutter-pipeline backfill of connection {connection.id}", run_config=None,
+        description=f"rutter-pipeline backfill of connection {connection.id}",
+        run_config=None,
     )
     # Marked as requested runs already, so a running daemon leaves the runs to this process.
     data = backfill.asset_backfill_data.with_requested_runs_for_target_roots(True).replace_requested_subset(
-        backfill.asset_backfill_data.target_subset)
-    instance.add_backfill(backfill.with_asset_backfill_data(data, dynamic_partitions_store=instance,
-                                                          asset_graph=graph).with_status(BulkActionStatus.REQUESTED))
+        backfill.asset_backfill_data.target_subset
+    )
+    instance.add_backfill(
+        backfill.with_asset_backfill_data(data, dynamic_partitions_store=instance, asset_graph=graph).with_status(
+            BulkActionStatus.REQUESTED
+        )
+    )
     outcome = BackfillOutcome(backfill_id)
     done: set[AssetKeyPartitionKey] = set()
     for job_name, selection in chosen.jobs.items():
-        job = (defs.resolve_implicit_global_asset_job_def() if job_name == IMPLICIT_JOB
-               else defs.resolve_job_def(job_name))
+        job = (
+            defs.resolve_implicit_global_asset_job_def() if job_name == IMPLICIT_JOB else defs.resolve_job_def(job_name)
+        )
         for key in keys:
             started = time.monotonic()
             result = job.execute_in_process(
-                instance=instance, partition_key=key, asset_selection=selection, raise_on_error=False,
+                instance=instance,
+                partition_key=key,
+                asset_selection=selection,
+                raise_on_error=False,
                 tags={**tags, BACKFILL_TAG: backfill_id},
                 run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
             )
@@ -136,7 +174,8 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, chosen: Bac
             done |= {AssetKeyPartitionKey(e.asset_key, str(key)) for e in result.get_asset_materialization_events()}
     stored = instance.get_backfill(backfill_id)
     finished = stored.asset_backfill_data._replace(
-        materialized_subset=AssetGraphSubset.from_asset_partition_set(done, graph))
+        materialized_subset=AssetGraphSubset.from_asset_partition_set(done, graph)
+    )
     instance.update_backfill(
         stored.with_asset_backfill_data(finished, dynamic_partitions_store=instance, asset_graph=graph)
         .with_status(BulkActionStatus.COMPLETED_FAILED if outcome.failed else BulkActionStatus.COMPLETED_SUCCESS)

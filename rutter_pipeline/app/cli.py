@@ -28,10 +28,10 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
-from rutter_pipeline.settings import Settings, SettingsError, shown_url
+from rutter_pipeline.settings import Settings, SettingsError, process_settings, shown_url
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -45,14 +45,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")
     if args.command == "sandbox":
         return _sandbox(args)
-    from rutter_pipeline.defs.runtime import UnreachableDatabase
+    from rutter_pipeline.app.runtime import UnreachableDatabase
 
     try:
-        settings = Settings.from_env(os.environ, sandbox=getattr(args, "sandbox", False))
+        settings = process_settings(sandbox=getattr(args, "sandbox", False))
         if settings.uses_sandbox and args.command in ("dev", "sync", "repull", "backfill"):
             where = shown_url(settings.warehouse_url) if settings.warehouse_url else "the embedded PostgreSQL"
-            print(f"Using the built-in Rutter sandbox ({settings.sandbox_reason}): its invented companies are "
-                  f"loaded into {where}", flush=True)
+            print(
+                f"Using the built-in Rutter sandbox ({settings.sandbox_reason}): its invented companies are "
+                f"loaded into {where}",
+                flush=True,
+            )
         commands = {
             "webhooks": lambda: _webhooks(settings, host=args.host, port=args.port, sandbox=args.sandbox),
             "backfill": lambda: _backfill(settings, args),
@@ -75,30 +78,44 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     sandbox.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
     sandbox.add_argument("--seed", type=_non_negative, default=7, help="seed of the generated data (default 7)")
-    sandbox.add_argument("--big-orders", type=_non_negative, default=0,
-                         help="add a Shopify connection with this many orders")
-    sandbox.add_argument("--no-connection-details", action="store_true",
-                         help="answer GET /connections/access_token with 404, as Rutter does for some platforms")
+    sandbox.add_argument(
+        "--big-orders", type=_non_negative, default=0, help="add a Shopify connection with this many orders"
+    )
+    sandbox.add_argument(
+        "--no-connection-details",
+        action="store_true",
+        help="answer GET /connections/access_token with 404, as Rutter does for some platforms",
+    )
     chosen = "use the built-in sandbox instead of Rutter (also RUTTER_SANDBOX=1)"
     dev = commands.add_parser("dev", help="start the Dagster UI and daemon")
     dev.add_argument("--port", type=_port, default=3000, help="UI port (default 3000)")
     dev.add_argument("--sandbox", action="store_true", help=chosen)
     dev.add_argument("--webhooks-port", type=_port, help="also receive Rutter webhooks on this port; they start runs")
-    dev.add_argument("--webhooks-host", default="127.0.0.1", help="interface the receiver listens on (default 127.0.0.1)")
+    dev.add_argument(
+        "--webhooks-host", default="127.0.0.1", help="interface the receiver listens on (default 127.0.0.1)"
+    )
     webhooks = commands.add_parser("webhooks", help="receive Rutter webhooks and apply commerce deletions")
     webhooks.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     webhooks.add_argument("--port", type=_port, required=True, help="TCP port (1-65535)")
-    webhooks.add_argument("--sandbox", action="store_true",
-                          help="accept webhooks signed by the built-in sandbox (its secret is public)")
-    sync = commands.add_parser("sync", help="backfill missing months and pull changes of every ready connection, "
-                               "then exit")
+    webhooks.add_argument(
+        "--sandbox", action="store_true", help="accept webhooks signed by the built-in sandbox (its secret is public)"
+    )
+    sync = commands.add_parser(
+        "sync", help="backfill missing months and pull changes of every ready connection, then exit"
+    )
     sync.add_argument("--sandbox", action="store_true", help=chosen)
     backfill = commands.add_parser("backfill", help="backfill chosen months of one connection (a Dagster backfill)")
     backfill.add_argument("--connection", required=True, help="the connection id (as Rutter lists it)")
     backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first month")
     backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last month (included)")
-    backfill.add_argument("--asset", dest="assets", action="append", default=[], metavar="KEY",
-                          help="only this asset, e.g. rutter/commerce/orders (repeatable; default: all of its family)")
+    backfill.add_argument(
+        "--asset",
+        dest="assets",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="only this asset, e.g. rutter/commerce/orders (repeatable; default: all of its family)",
+    )
     backfill.add_argument("--sandbox", action="store_true", help=chosen)
     db = commands.add_parser("db", help="open psql on the embedded PostgreSQL, or print how to connect")
     db.add_argument("--print", dest="print_only", action="store_true", help="print the connection string and exit")
@@ -133,13 +150,19 @@ def _sandbox(args: argparse.Namespace) -> int:
     from rutter_pipeline.sandbox import serve_forever
 
     # serve_forever prints the base URL and the connections' access tokens, and returns on Ctrl-C.
-    serve_forever(host=args.host, port=args.port, seed=args.seed, big_orders=args.big_orders,
-                  connection_details=not args.no_connection_details)
+    serve_forever(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        big_orders=args.big_orders,
+        connection_details=not args.no_connection_details,
+    )
     return 0
 
 
 def _dev(settings: Settings, *, port: int, webhooks: tuple[str, int | None] = ("127.0.0.1", None)) -> int:
-    from rutter_pipeline.defs.runtime import SANDBOX_CLIENT_SECRET, prepared
+    from rutter_pipeline.app.runtime import prepared
+    from rutter_pipeline.sandbox.sandbox import DEFAULT_CLIENT_SECRET
 
     webhooks_host, webhooks_port = webhooks
     # The built-in sandbox posts its webhooks to the receiver; its secret is accepted only when it is in use.
@@ -152,16 +175,32 @@ def _dev(settings: Settings, *, port: int, webhooks: tuple[str, int | None] = ("
             from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
 
             # The same server the runtime holds (one handle per process): not stopped here.
-            print(_connect_lines(EmbeddedPostgres(settings.data_dir)) + "\n  (or run `rutter-pipeline db` in another "
-                  "terminal)", flush=True)
+            print(
+                _connect_lines(EmbeddedPostgres(settings.data_dir)) + "\n  (or run `rutter-pipeline db` in another "
+                "terminal)",
+                flush=True,
+            )
         if webhooks_port:
-            secret = SANDBOX_CLIENT_SECRET if runtime.sandbox_url else runtime.settings.client_secret
+            secret = DEFAULT_CLIENT_SECRET if runtime.sandbox_url else runtime.settings.client_secret
             url = receiver.enter_context(_receiving(runtime.settings, webhooks_host, webhooks_port, secret))
             print(f"Receiving Rutter webhooks at {url}", flush=True)
-        workspace = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
+        workspace = (
+            ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "rutter_pipeline.definitions"]
+        )
         # Dagster's own processes log warnings only; runs keep every event in the UI (see defs' console logger).
-        command = [sys.executable, "-W", "ignore", "-m", "dagster", "dev", *workspace, "--port", str(port),
-                   "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-m",
+            "dagster",
+            "dev",
+            *workspace,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
         print(f"Dagster UI: http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
         # Its own session: a Ctrl-C reaches this process only, which then stops Dagster's processes in order.
         ui = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -211,10 +250,8 @@ def _stop_dagster(ui: subprocess.Popen, *, grace_seconds: float = 5) -> None:
     """
     if ui.poll() is None:
         ui.send_signal(signal.SIGINT)
-        try:
+        with suppress(subprocess.TimeoutExpired):
             ui.wait(timeout=grace_seconds)
-        except subprocess.TimeoutExpired:
-            pass
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(ui.pid, sig)
@@ -252,34 +289,40 @@ def _sync(settings: Settings) -> int:
     import dagster as dg
     import sqlalchemy as sa
 
+    from rutter_pipeline.app.headless_sync import sync_everything
+    from rutter_pipeline.app.report import print_progress, print_report
+    from rutter_pipeline.app.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
     from rutter_pipeline.defs import build_definitions
-    from rutter_pipeline.defs.headless import sync_everything
-    from rutter_pipeline.defs.report import print_progress, print_report
-    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared
-    from rutter_pipeline.rutter.client import RutterClient
     from rutter_pipeline.rutter.errors import RutterError
 
     # dagster-dbt narrates every dbt command at INFO; the run's event log keeps it, the terminal needs less.
     logging.getLogger("dagster.builtin").setLevel(logging.WARNING)
     with prepared(settings) as runtime:
         try:
-            with one_sync_at_a_time(os.environ["RUTTER_DAGSTER_STORAGE_URL"]):
+            with one_sync_at_a_time(runtime.settings.dagster_storage_url):
                 _prepare_dbt()
                 defs = build_definitions(runtime.settings)
                 engine = _warehouse(runtime.settings)
                 try:
-                    with dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
+                    with dg.DagsterInstance.get() as instance, rutter_client(runtime.settings) as client:
                         report = sync_everything(
-                            defs=defs, instance=instance, client=client, engine=engine,
+                            defs=defs,
+                            instance=instance,
+                            client=client,
+                            engine=engine,
                             workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
-                            refresh_marts=runtime.settings.refresh_marts, progress=print_progress,
+                            refresh_marts=runtime.settings.refresh_marts,
+                            progress=print_progress,
                             source=runtime.settings.rutter_source,
-                            announce=lambda text: print(text, flush=True))
+                            announce=lambda text: print(text, flush=True),
+                        )
                 finally:
                     engine.dispose()
         except SyncAlreadyRunning as exc:
-            print(f"rutter-pipeline: {exc}; wait for it to finish (one sync at a time per Dagster instance)",
-                  file=sys.stderr)
+            print(
+                f"rutter-pipeline: {exc}; wait for it to finish (one sync at a time per Dagster instance)",
+                file=sys.stderr,
+            )
             return EXIT_FAILED
         except RutterError as exc:
             print(f"rutter-pipeline: cannot reach Rutter: {exc}", file=sys.stderr)
@@ -296,32 +339,45 @@ def _sync(settings: Settings) -> int:
 def _repull(settings: Settings, *, connection_id: str, month: str) -> int:
     import dagster as dg
 
+    from rutter_pipeline.app.headless_sync import backfill_month
+    from rutter_pipeline.app.report import print_progress
+    from rutter_pipeline.app.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
     from rutter_pipeline.defs import build_definitions
     from rutter_pipeline.defs.backfills import MissingMonth
-    from rutter_pipeline.defs.headless import backfill_month
     from rutter_pipeline.defs.partitions import families_of, month_keys
-    from rutter_pipeline.defs.report import print_progress
-    from rutter_pipeline.defs.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared
-    from rutter_pipeline.rutter.client import RutterClient
 
     with prepared(settings) as runtime:
         defs = build_definitions(runtime.settings)
         engine = _warehouse(runtime.settings)
         try:
-            with one_sync_at_a_time(os.environ["RUTTER_DAGSTER_STORAGE_URL"]), \
-                    dg.DagsterInstance.get() as instance, RutterClient.from_env(os.environ) as client:
+            with (
+                one_sync_at_a_time(runtime.settings.dagster_storage_url),
+                dg.DagsterInstance.get() as instance,
+                rutter_client(runtime.settings) as client,
+            ):
                 connection = next((c for c in client.list_connections() if c.id == connection_id), None)
                 if connection is None:
                     print(f"rutter-pipeline: Rutter lists no connection {connection_id!r}", file=sys.stderr)
                     return EXIT_USAGE
-                grid = next(a.partitions_def for a in defs.resolve_all_asset_specs()
-                            if isinstance(a.partitions_def, dg.MultiPartitionsDefinition))
+                grid = next(
+                    a.partitions_def
+                    for a in defs.resolve_all_asset_specs()
+                    if isinstance(a.partitions_def, dg.MultiPartitionsDefinition)
+                )
                 if month not in month_keys(grid):
-                    print(f"rutter-pipeline: {month} is not a month partition (RUTTER_HISTORY_START to now)",
-                          file=sys.stderr)
+                    print(
+                        f"rutter-pipeline: {month} is not a month partition (RUTTER_HISTORY_START to now)",
+                        file=sys.stderr,
+                    )
                     return EXIT_USAGE
-                runs = [backfill_month(defs, instance, MissingMonth(connection.id, family, month, runs=_run_count(
-                    instance, connection.id, month))) for family in families_of(connection)]
+                runs = [
+                    backfill_month(
+                        defs,
+                        instance,
+                        MissingMonth(connection.id, family, month, runs=_run_count(instance, connection.id, month)),
+                    )
+                    for family in families_of(connection)
+                ]
         except SyncAlreadyRunning as exc:
             print(f"rutter-pipeline: {exc}; wait for it to finish", file=sys.stderr)
             return EXIT_FAILED
@@ -335,8 +391,13 @@ def _repull(settings: Settings, *, connection_id: str, month: str) -> int:
 def _run_count(instance, connection_id: str, month: str) -> int:  # noqa: ANN001 - dagster imported lazily
     import dagster as dg
 
-    return len(instance.get_run_records(filters=dg.RunsFilter(
-        tags={"dagster/partition/connection": connection_id, "dagster/partition/month": month})))
+    return len(
+        instance.get_run_records(
+            filters=dg.RunsFilter(
+                tags={"dagster/partition/connection": connection_id, "dagster/partition/month": month}
+            )
+        )
+    )
 
 
 def _reload_quarantine(settings: Settings, *, connection_id: str | None) -> int:
@@ -347,28 +408,35 @@ def _reload_quarantine(settings: Settings, *, connection_id: str | None) -> int:
         summary = reload_quarantine(engine, connection_id=connection_id)
     finally:
         engine.dispose()
-    print(f"{summary.tried} quarantined rows tried: {summary.loaded} loaded, {summary.quarantined_again} "
-          "quarantined again (see rutter._quarantine.reason)")
+    print(
+        f"{summary.tried} quarantined rows tried: {summary.loaded} loaded, {summary.quarantined_again} "
+        "quarantined again (see rutter._quarantine.reason)"
+    )
     return EXIT_FAILED if summary.quarantined_again else 0
 
 
 def _backfill(settings: Settings, args: argparse.Namespace) -> int:
-    from rutter_pipeline.defs import build_definitions
-    from rutter_pipeline.defs.chosen_backfill import BackfillError, grid_months, plan, run_backfill
-    from rutter_pipeline.defs.runtime import prepared
-    from rutter_pipeline.rutter.client import RutterClient
-    from rutter_pipeline.rutter.errors import RutterError
-
     import dagster as dg
+
+    from rutter_pipeline.app.backfill_command import BackfillError, grid_months, plan, run_backfill
+    from rutter_pipeline.app.runtime import prepared, rutter_client
+    from rutter_pipeline.defs import build_definitions
+    from rutter_pipeline.rutter.errors import RutterError
 
     with prepared(settings) as runtime:
         _prepare_dbt()
         defs = build_definitions(runtime.settings)
         try:
-            with RutterClient.from_env(os.environ) as client:
+            with rutter_client(runtime.settings) as client:
                 connections = client.list_connections()
-            chosen = plan(connections=connections, connection_id=args.connection, first=args.first, last=args.last,
-                          assets=args.assets, grid_months=grid_months(defs))
+            chosen = plan(
+                connections=connections,
+                connection_id=args.connection,
+                first=args.first,
+                last=args.last,
+                assets=args.assets,
+                grid_months=grid_months(defs),
+            )
         except BackfillError as exc:
             print(f"rutter-pipeline backfill: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -381,11 +449,17 @@ def _backfill(settings: Settings, args: argparse.Namespace) -> int:
             print(f"  {job} {partition}: {'ok' if ok else 'FAILED'} ({seconds:.1f} s)", flush=True)
 
         with dg.DagsterInstance.get() as instance:
-            print(f"Backfilling {len(chosen.months)} month(s) of {chosen.connection.id} "
-                  f"({chosen.connection.platform} {chosen.connection.name or ''}".rstrip() + ")", flush=True)
+            print(
+                f"Backfilling {len(chosen.months)} month(s) of {chosen.connection.id} "
+                f"({chosen.connection.platform} {chosen.connection.name or ''}".rstrip()
+                + ")",
+                flush=True,
+            )
             outcome = run_backfill(defs, instance, chosen, progress=progress)
-        print(f"Backfill {outcome.backfill_id}: {len(outcome.runs) - len(outcome.failed)} of {len(outcome.runs)} "
-              "runs succeeded; see it on the Backfills page of `rutter-pipeline dev`.")
+        print(
+            f"Backfill {outcome.backfill_id}: {len(outcome.runs) - len(outcome.failed)} of {len(outcome.runs)} "
+            "runs succeeded; see it on the Backfills page of `rutter-pipeline dev`."
+        )
         if outcome.failed:
             print(f"rutter-pipeline backfill: failed: {', '.join(outcome.failed)}", file=sys.stderr)
             return EXIT_FAILED
@@ -398,8 +472,11 @@ def _db(settings: Settings, *, print_only: bool) -> int:
     from rutter_pipeline.warehouse.embedded import EmbeddedPostgres
 
     if settings.warehouse_url:
-        print("WAREHOUSE_URL is set: connect to that database with its own client (rutter-pipeline db serves only "
-              "the embedded PostgreSQL).", file=sys.stderr)
+        print(
+            "WAREHOUSE_URL is set: connect to that database with its own client (rutter-pipeline db serves only "
+            "the embedded PostgreSQL).",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     server = EmbeddedPostgres(settings.data_dir)
     try:
@@ -413,10 +490,8 @@ def _db(settings: Settings, *, print_only: bool) -> int:
                 return 0
             print("psql was not found; the server stays up until Ctrl-C.", flush=True)
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-            try:
+            with suppress(KeyboardInterrupt):
                 signal.pause()
-            except KeyboardInterrupt:
-                pass
             return 0
         # psql handles Ctrl-C itself (it cancels the query); the server must outlive it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -440,8 +515,10 @@ def _psql(on_path: str | None) -> str | None:
 def _connect_lines(server) -> str:  # noqa: ANN001 - EmbeddedPostgres, imported lazily
     """How to reach the embedded PostgreSQL's `rutter` database from another terminal while it runs."""
     info = server.connection_info("rutter")
-    return (f"Embedded PostgreSQL (Unix socket only): psql -h {info['host']} -p {info['port']} -U postgres rutter\n"
-            f"  connection string: postgresql://postgres@/rutter?host={info['host']}&port={info['port']}")
+    return (
+        f"Embedded PostgreSQL (Unix socket only): psql -h {info['host']} -p {info['port']} -U postgres rutter\n"
+        f"  connection string: postgresql://postgres@/rutter?host={info['host']}&port={info['port']}"
+    )
 
 
 def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int:
@@ -453,17 +530,17 @@ def _webhooks(settings: Settings, *, host: str, port: int, sandbox: bool) -> int
     elif settings.client_secret:
         secret = settings.client_secret
     else:
-        print("rutter-pipeline: configuration error: RUTTER_CLIENT_SECRET is not set; the webhook receiver needs "
-              "it to verify signatures (or pass --sandbox to accept the built-in sandbox's webhooks)",
-              file=sys.stderr)
+        print(
+            "rutter-pipeline: configuration error: RUTTER_CLIENT_SECRET is not set; the webhook receiver needs "
+            "it to verify signatures (or pass --sandbox to accept the built-in sandbox's webhooks)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     with _receiving(settings, host, port, secret) as url:
         print(f"Receiving Rutter webhooks at {url}", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        try:
+        with suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
@@ -485,7 +562,7 @@ def _warehouse(settings: Settings):  # noqa: ANN202 - sqlalchemy imported lazily
     """Open the warehouse and bring its schema up to date; a refused connection is one line naming WAREHOUSE_URL."""
     import sqlalchemy as sa
 
-    from rutter_pipeline.defs.runtime import UnreachableDatabase, unreachable_message
+    from rutter_pipeline.app.runtime import UnreachableDatabase, unreachable_message
     from rutter_pipeline.warehouse import schema, warehouse_engine
 
     engine = warehouse_engine(settings.warehouse_url, data_dir=settings.data_dir)
@@ -494,8 +571,9 @@ def _warehouse(settings: Settings):  # noqa: ANN202 - sqlalchemy imported lazily
     except sa.exc.DBAPIError as exc:
         engine.dispose()
         variable = "WAREHOUSE_URL" if settings.warehouse_url else "the embedded PostgreSQL (RUTTER_PIPELINE_DATA_DIR)"
-        raise UnreachableDatabase(unreachable_message(variable, engine.url.render_as_string(hide_password=False),
-                                                      exc)) from None
+        raise UnreachableDatabase(
+            unreachable_message(variable, engine.url.render_as_string(hide_password=False), exc)
+        ) from None
     return engine
 
 
@@ -503,8 +581,10 @@ def lost_connection(exc: BaseException) -> str:
     """One line for a database connection lost mid-sync: what happened, and that a rerun resumes."""
     cause = getattr(exc, "orig", None) or exc.__cause__ or exc
     first = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
-    return (f"lost the database connection during the sync ({type(cause).__name__}: {first}); every batch "
-            "committed before is kept: run `rutter-pipeline sync` again once the database is back, it resumes")
+    return (
+        f"lost the database connection during the sync ({type(cause).__name__}: {first}); every batch "
+        "committed before is kept: run `rutter-pipeline sync` again once the database is back, it resumes"
+    )
 
 
 def _prepare_dbt() -> None:

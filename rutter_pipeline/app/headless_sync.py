@@ -13,7 +13,6 @@ import contextlib
 import functools
 import io
 import multiprocessing
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -33,15 +32,18 @@ from rutter_pipeline.defs.partitions import families_of, month_keys
 from rutter_pipeline.defs.sensors import ConnectionReport, apply_partition_requests, partition_requests, survey
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.settings import Settings
-
+from rutter_pipeline.settings import process_settings
 
 REFRESH_MARTS_JOB = refresh_marts_job.name
 #: Every run `rutter-pipeline sync` executes carries this tag; one sync runs at a time per instance, so a run
 #: with it still "in progress" when a sync starts belongs to a sync process that died.
 SYNC_TAG = "rutter/sync"
-_IN_FLIGHT = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
-              dg.DagsterRunStatus.CANCELING]
+_IN_FLIGHT = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 #: Runs keep the console quiet (the CLI prints a line per run and the failures' causes); every event, error
 #: and traceback is still stored in the instance and shown by the UI.
@@ -136,13 +138,15 @@ def sync_everything(
                 report.runs.extend(runs)
     else:
         for connection in ready:
-            report.runs.extend(sync_connection(defs, instance, connection=connection, plan=plans[connection.id],
-                                               progress=progress))
+            report.runs.extend(
+                sync_connection(defs, instance, connection=connection, plan=plans[connection.id], progress=progress)
+            )
     report.checks_failed = _run_checks(defs, instance)
     if refresh_marts and report.runs:
         announce("Building the dbt marts (dbt build of the staging models, marts and their tests)...")
-        report.runs.append(_execute(defs, instance, job_name=REFRESH_MARTS_JOB, connection_id="", partition=None,
-                                    tags={}))
+        report.runs.append(
+            _execute(defs, instance, job_name=REFRESH_MARTS_JOB, connection_id="", partition=None, tags={})
+        )
         progress(report.runs[-1])
     report.seconds = round(time.monotonic() - started, 2)
     return report
@@ -158,22 +162,39 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> int:
     """
     records = instance.get_run_records(filters=dg.RunsFilter(statuses=_IN_FLIGHT, tags={SYNC_TAG: "1"}))
     for record in records:
-        instance.report_run_failed(record.dagster_run, message="the rutter-pipeline sync process running this "
-                                   "run ended before it finished; the next sync loads its months again")
+        instance.report_run_failed(
+            record.dagster_run,
+            message="the rutter-pipeline sync process running this "
+            "run ended before it finished; the next sync loads its months again",
+        )
         instance.add_run_tags(record.dagster_run.run_id, {ERROR_TAG: "the sync process died during the run"})
     return len(records)
 
 
-def sync_connection(defs: dg.Definitions, instance: dg.DagsterInstance, *, connection: Connection,
-                    plan: BackfillPlan, progress: Callable[[RunFigures], None]) -> list[RunFigures]:
+def sync_connection(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    *,
+    connection: Connection,
+    plan: BackfillPlan,
+    progress: Callable[[RunFigures], None],
+) -> list[RunFigures]:
     """Backfill a connection's due months, then pull its changes (per family); one run after another."""
     runs = []
     for missing in plan.due:
         runs.append(backfill_month(defs, instance, missing))
         progress(runs[-1])
     for family in families_of(connection):
-        runs.append(_execute(defs, instance, job_name=incremental_job_name(family), connection_id=connection.id,
-                             partition=connection.id, tags=connection_tags(connection.id, pull="incremental")))
+        runs.append(
+            _execute(
+                defs,
+                instance,
+                job_name=incremental_job_name(family),
+                connection_id=connection.id,
+                partition=connection.id,
+                tags=connection_tags(connection.id, pull="incremental"),
+            )
+        )
         progress(runs[-1])
     return runs
 
@@ -181,14 +202,21 @@ def sync_connection(defs: dg.Definitions, instance: dg.DagsterInstance, *, conne
 def backfill_month(defs: dg.Definitions, instance: dg.DagsterInstance, missing: MissingMonth) -> RunFigures:
     """Run one (connection, month) backfill of one family as a Dagster run."""
     request = missing.run_request()
-    return _execute(defs, instance, job_name=missing.job_name, connection_id=missing.connection_id,
-                    partition=request.partition_key, tags=request.tags)
+    return _execute(
+        defs,
+        instance,
+        job_name=missing.job_name,
+        connection_id=missing.connection_id,
+        partition=request.partition_key,
+        tags=request.tags,
+    )
 
 
-def _sync_connection_in_worker(connection: Connection, plan: BackfillPlan, *,
-                               progress: Callable[[RunFigures], None]) -> list[RunFigures]:
+def _sync_connection_in_worker(
+    connection: Connection, plan: BackfillPlan, *, progress: Callable[[RunFigures], None]
+) -> list[RunFigures]:
     # A spawned worker: the environment prepared by the parent (sandbox URL, storage URL) is inherited.
-    defs = build_definitions(Settings.from_env(os.environ))
+    defs = build_definitions(process_settings())
     with dg.DagsterInstance.get() as instance:
         instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
         return sync_connection(defs, instance, connection=connection, plan=plan, progress=progress)
@@ -202,16 +230,33 @@ def _grid(defs: dg.Definitions) -> dg.MultiPartitionsDefinition:
     raise ValueError("no Rutter asset with (connection, month) partitions is defined")
 
 
-def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, *, job_name: str, connection_id: str,
-             partition: str | None, tags: dict[str, str]) -> RunFigures:
+def _execute(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    *,
+    job_name: str,
+    connection_id: str,
+    partition: str | None,
+    tags: dict[str, str],
+) -> RunFigures:
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
     # dbt's own log lines are echoed to stdout by dagster-dbt; the run's event log keeps them for the UI.
     with contextlib.redirect_stdout(io.StringIO()):
-        result = job.execute_in_process(instance=instance, partition_key=partition, tags={**tags, SYNC_TAG: "1"},
-                                        raise_on_error=False, run_config=QUIET)
-    figures = RunFigures(connection_id=connection_id, job=job_name, partition=partition, success=result.success,
-                         run_seconds=round(time.monotonic() - started, 3))
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition,
+            tags={**tags, SYNC_TAG: "1"},
+            raise_on_error=False,
+            run_config=QUIET,
+        )
+    figures = RunFigures(
+        connection_id=connection_id,
+        job=job_name,
+        partition=partition,
+        success=result.success,
+        run_seconds=round(time.monotonic() - started, 3),
+    )
     # An incremental pull records its figures on every month partition it wrote: count each endpoint once.
     pulls = {}
     for event in result.get_asset_materialization_events():
@@ -229,8 +274,9 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, *, job_name: st
 
 
 def _run_checks(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[str]:
-    result = defs.resolve_job_def(CHECKS_JOB).execute_in_process(instance=instance, raise_on_error=False,
-                                                                 run_config=QUIET, tags={SYNC_TAG: "1"})
+    result = defs.resolve_job_def(CHECKS_JOB).execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET, tags={SYNC_TAG: "1"}
+    )
     # What and where: the table's asset, the check, and its figures (e.g. "quarantined rows: 1567").
     failed = [
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} "

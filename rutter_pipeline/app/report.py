@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from tabulate import tabulate
 
-from rutter_pipeline.defs.headless import REFRESH_MARTS_JOB, RunFigures, SyncReport
+from rutter_pipeline.app.headless_sync import REFRESH_MARTS_JOB, RunFigures, SyncReport
 from rutter_pipeline.defs.incremental import INCREMENTAL_SUFFIX
 
 
@@ -17,8 +17,11 @@ def print_progress(run: RunFigures) -> None:
     if run.partition is None:  # the marts: no partition, no Rutter rows
         print(f"  {run.job}: {run.run_seconds:.2f}s — {outcome}", flush=True)
         return
-    print(f"  {run.job} {run.partition}: {run.fetched} fetched, {run.written} written, "
-          f"{run.run_seconds:.2f}s — {outcome}", flush=True)
+    print(
+        f"  {run.job} {run.partition}: {run.fetched} fetched, {run.written} written, "
+        f"{run.run_seconds:.2f}s — {outcome}",
+        flush=True,
+    )
 
 
 def print_report(report: SyncReport) -> int:
@@ -32,16 +35,20 @@ def print_report(report: SyncReport) -> int:
     backfills = [run for run in report.runs if is_backfill(run) and run.success]
     if backfills:
         overhead = sum(run.overhead_seconds for run in backfills) / len(backfills)
-        print(f"\n{len(report.runs)} runs in {report.seconds:.1f}s; Dagster overhead per backfill run "
-              f"{overhead:.2f}s (run time minus the sync engine's own time)")
+        print(
+            f"\n{len(report.runs)} runs in {report.seconds:.1f}s; Dagster overhead per backfill run "
+            f"{overhead:.2f}s (run time minus the sync engine's own time)"
+        )
     for connection_id in sorted(report.connections.waiting):
         print(f"waiting: {connection_id} is not ready yet; it is picked up once ready")
     for run in report.runs:
         if run.job == REFRESH_MARTS_JOB:
             print(f"dbt marts refreshed in {run.run_seconds:.1f}s" if run.success else "dbt marts NOT refreshed")
     if report.abandoned_runs:
-        print(f"{report.abandoned_runs} run(s) left in progress by a sync process that died were marked failed; "
-              "their months were loaded again")
+        print(
+            f"{report.abandoned_runs} run(s) left in progress by a sync process that died were marked failed; "
+            "their months were loaded again"
+        )
     for run in report.failed_runs:
         print(f"rutter-pipeline: {run.job} {run.partition} failed: {run.error}", file=sys.stderr)
     for missing in report.months_waiting:
@@ -70,16 +77,18 @@ def _rows(report: SyncReport) -> list[dict[str, object]]:
     rows = []
     for connection_id, runs in sorted(by_connection.items()):
         backfills = [run for run in runs if is_backfill(run)]
-        rows.append({
-            "connection": connection_id,
-            "platform": platforms.get(connection_id, ""),
-            "months backfilled": sum(run.success for run in backfills),
-            "rows fetched": sum(run.fetched for run in runs),
-            "rows written": sum(run.written for run in runs),
-            "incremental": "ok" if all(r.success for r in runs if is_incremental(r)) else "failed",
-            "failed runs": sum(not run.success for run in runs),
-            "seconds": round(sum(run.run_seconds for run in runs), 1),
-        })
+        rows.append(
+            {
+                "connection": connection_id,
+                "platform": platforms.get(connection_id, ""),
+                "months backfilled": sum(run.success for run in backfills),
+                "rows fetched": sum(run.fetched for run in runs),
+                "rows written": sum(run.written for run in runs),
+                "incremental": "ok" if all(r.success for r in runs if is_incremental(r)) else "failed",
+                "failed runs": sum(not run.success for run in runs),
+                "seconds": round(sum(run.run_seconds for run in runs), 1),
+            }
+        )
     for connection_id, why in {**report.connections.waiting, **report.connections.broken}.items():
         rows.append({"connection": connection_id, "platform": platforms.get(connection_id, ""), "incremental": why})
     return rows

@@ -10,22 +10,22 @@ in this process and in the processes Dagster starts.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
-from rutter_pipeline.settings import SANDBOX_VARIABLE, Settings, shown_url
+from rutter_pipeline.rutter.client import RutterClient
+from rutter_pipeline.sandbox.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from rutter_pipeline.settings import SANDBOX_VARIABLE, Settings, export, shown_url
 
 log = logging.getLogger("rutter_pipeline")
 
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
-SANDBOX_CLIENT_ID = "sandbox-client-id"
-SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 #: Where the instance's embedded PostgreSQL keeps its files, under DAGSTER_HOME.
 STORAGE_DIR = "postgres"
 
@@ -65,10 +65,15 @@ def prepared(
         env: dict[str, str] = {}
         sandbox_url = None
         if settings.uses_sandbox:
-            sandbox_url = stack.enter_context(_sandbox(sandbox_seed, connection_details=connection_details,
-                                                       webhook_url=webhook_url))
-            env.update(RUTTER_BASE_URL=sandbox_url, RUTTER_CLIENT_ID=SANDBOX_CLIENT_ID,
-                       RUTTER_CLIENT_SECRET=SANDBOX_CLIENT_SECRET, **{SANDBOX_VARIABLE: "1"})
+            sandbox_url = stack.enter_context(
+                _sandbox(sandbox_seed, connection_details=connection_details, webhook_url=webhook_url)
+            )
+            env.update(
+                RUTTER_BASE_URL=sandbox_url,
+                RUTTER_CLIENT_ID=DEFAULT_CLIENT_ID,
+                RUTTER_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
+                **{SANDBOX_VARIABLE: "1"},
+            )
         if settings.dagster_storage_url:
             storage_url = settings.dagster_storage_url
             check_reachable(storage_url, variable="RUTTER_DAGSTER_STORAGE_URL")
@@ -83,8 +88,31 @@ def prepared(
             RUTTER_PIPELINE_DATA_DIR=str(settings.data_dir),
         )
         write_dagster_yaml(settings.dagster_home)
-        os.environ.update(env)
-        yield Runtime(settings=Settings.from_env(os.environ), sandbox_url=sandbox_url)
+        export(env)
+        in_force = replace(settings, dagster_storage_url=env["RUTTER_DAGSTER_STORAGE_URL"])
+        if sandbox_url is not None:
+            in_force = replace(
+                in_force, base_url=sandbox_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET
+            )
+        yield Runtime(settings=in_force, sandbox_url=sandbox_url)
+
+
+def rutter_client(settings: Settings, **options: Any) -> RutterClient:
+    """The Rutter client the settings describe (the built-in sandbox's once `prepared` has started it).
+
+    Args:
+        settings: the settings in force (`Runtime.settings`).
+        **options: further `RutterClient` arguments (e.g. `rate_limiter`, `page_size`).
+    """
+    if settings.client_id is None or settings.client_secret is None:
+        raise ValueError("no Rutter credentials: prepare the runtime first when the sandbox stands in for Rutter")
+    return RutterClient(
+        base_url=settings.base_url,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        api_version=settings.api_version,
+        **options,
+    )
 
 
 def check_reachable(url: str, *, variable: str) -> None:
@@ -109,11 +137,23 @@ def unreachable_message(variable: str, url: str, exc: BaseException) -> str:
     lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
     reason = lines[0] if lines else type(cause).__name__
     # libpq puts the interesting part ("password authentication failed", "Connection refused") last.
-    detail = next((line for line in reversed(lines) if "FATAL" in line or "refused" in line or "timeout" in line
-                   or "could not translate" in line or "Access denied" in line or "Unknown database" in line),
-                  reason)
-    return (f"{variable}: cannot connect to {shown_url(url)}: {detail}; check the host, port, user, password and "
-            "database name, and that the server accepts connections from here")
+    detail = next(
+        (
+            line
+            for line in reversed(lines)
+            if "FATAL" in line
+            or "refused" in line
+            or "timeout" in line
+            or "could not translate" in line
+            or "Access denied" in line
+            or "Unknown database" in line
+        ),
+        reason,
+    )
+    return (
+        f"{variable}: cannot connect to {shown_url(url)}: {detail}; check the host, port, user, password and "
+        "database name, and that the server accepts connections from here"
+    )
 
 
 def write_dagster_yaml(dagster_home: Path) -> Path:
@@ -135,8 +175,13 @@ def psycopg2_url(url: str) -> str:
 def _sandbox(seed: int, *, connection_details: bool, webhook_url: str | None) -> Iterator[str]:
     from rutter_pipeline.sandbox import Sandbox
 
-    sandbox = Sandbox(seed=seed, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET,
-                      connection_details=connection_details, webhook_url=webhook_url)
+    sandbox = Sandbox(
+        seed=seed,
+        client_id=DEFAULT_CLIENT_ID,
+        client_secret=DEFAULT_CLIENT_SECRET,
+        connection_details=connection_details,
+        webhook_url=webhook_url,
+    )
     url = sandbox.start(host="127.0.0.1", port=0)
     log.info("the built-in sandbox serves %s", url)
     try:
@@ -198,10 +243,13 @@ def one_sync_at_a_time(storage_url: str) -> Iterator[None]:
 
 def _holder(conn: sa.Connection) -> str:
     """Which process holds the sync lock (its PostgreSQL backend's client address and start time), if visible."""
-    row = conn.execute(sa.text(
-        "SELECT a.pid, a.client_addr, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND (l.classid::bigint << 32 | l.objid::bigint) = :key"),
-        {"key": SYNC_LOCK_KEY}).first()
+    row = conn.execute(
+        sa.text(
+            "SELECT a.pid, a.client_addr, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND (l.classid::bigint << 32 | l.objid::bigint) = :key"
+        ),
+        {"key": SYNC_LOCK_KEY},
+    ).first()
     if row is None:
         return "another rutter-pipeline sync is running on this instance"
     since = row.backend_start.strftime("%Y-%m-%d %H:%M:%S %Z")
