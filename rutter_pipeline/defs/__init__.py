@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from rutter_pipeline.defs.assets import rutter_assets
@@ -16,6 +18,10 @@ from rutter_pipeline.defs.sensors import connection_sensor
 from rutter_pipeline.defs.webhook_sensor import changes_sensor, readiness_sensor
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.settings import Settings
+
+# Dagster copies every sensor with `owners=[]` when it resolves the jobs, and then flags its own beta parameter:
+# a notice about Dagster's code in every process that loads these definitions (run workers, the code server).
+warnings.filterwarnings("ignore", message=r"Parameter `owners` of initializer `SensorDefinition")
 
 
 def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
