@@ -23,7 +23,7 @@ from dagster._core.utils import make_new_backfill_id
 from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import backfill_job_name, connection_tags
 from rutter_pipeline.defs.partitions import connection_label as label
-from rutter_pipeline.defs.partitions import connection_set, families_of, month_keys, partition_key
+from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
 from rutter_pipeline.rutter.catalog import endpoints_for
 from rutter_pipeline.rutter.connections import Connection
 
@@ -89,7 +89,7 @@ def plan(
             f"months {first}..{last} are outside the partitions {grid_months[0]}..{grid_months[-1]} "
             "(RUTTER_HISTORY_START sets the first)"
         )
-    fillable = {asset_key(e): family for family in families_of(connection) for e in endpoints_for(family)}
+    fillable = {asset_key(e): family for family in connection.families for e in endpoints_for(family)}
     wanted = [dg.AssetKey.from_user_string(a.strip().strip("/")) for a in assets]
     unknown = [k.to_user_string() for k in wanted if k not in fillable]
     if unknown:
@@ -101,7 +101,7 @@ def plan(
     if wanted:
         jobs[IMPLICIT_JOB] = wanted
     else:
-        jobs = {backfill_job_name(family): None for family in families_of(connection)}
+        jobs = {backfill_job_name(family): None for family in connection.families}
     return BackfillPlan(
         connection=connection,
         months=[m for m in grid_months if first <= m <= last],
@@ -122,7 +122,7 @@ def run_backfill(
 ) -> BackfillOutcome:
     """Record the backfill in the instance, execute its runs in this process, and mark it finished."""
     connection = chosen.connection
-    for family in families_of(connection):
+    for family in connection.families:
         instance.add_dynamic_partitions(connection_set(family), [connection.id])
     keys = [partition_key(connection.id, month) for month in chosen.months]
     graph = defs.resolve_asset_graph()

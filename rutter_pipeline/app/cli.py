@@ -344,7 +344,7 @@ def _repull(settings: Settings, *, connection_id: str, month: str) -> int:
     from rutter_pipeline.app.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
     from rutter_pipeline.defs import build_definitions
     from rutter_pipeline.defs.backfills import MissingMonth
-    from rutter_pipeline.defs.partitions import families_of, month_keys
+    from rutter_pipeline.defs.partitions import month_keys
 
     with prepared(settings) as runtime:
         defs = build_definitions(runtime.settings)
@@ -376,7 +376,7 @@ def _repull(settings: Settings, *, connection_id: str, month: str) -> int:
                         instance,
                         MissingMonth(connection.id, family, month, runs=_run_count(instance, connection.id, month)),
                     )
-                    for family in families_of(connection)
+                    for family in connection.families
                 ]
         except SyncAlreadyRunning as exc:
             print(f"rutter-pipeline: {exc}; wait for it to finish", file=sys.stderr)

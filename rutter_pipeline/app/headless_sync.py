@@ -28,7 +28,7 @@ from rutter_pipeline.defs.dbt import refresh_marts_job
 from rutter_pipeline.defs.incremental import incremental_job_name
 from rutter_pipeline.defs.jobs import connection_tags
 from rutter_pipeline.defs.metadata import FIGURES
-from rutter_pipeline.defs.partitions import families_of, month_keys
+from rutter_pipeline.defs.partitions import month_keys
 from rutter_pipeline.defs.sensors import ConnectionReport, apply_partition_requests, partition_requests, survey
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
@@ -184,7 +184,7 @@ def sync_connection(
     for missing in plan.due:
         runs.append(backfill_month(defs, instance, missing))
         progress(runs[-1])
-    for family in families_of(connection):
+    for family in connection.families:
         runs.append(
             _execute(
                 defs,

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from rutter_pipeline.defs.jobs import CONNECTION_TAG, backfill_job_name, connection_tags
-from rutter_pipeline.defs.partitions import CONNECTION, MONTH, connection_label, families_of, partition_key
+from rutter_pipeline.defs.partitions import CONNECTION, MONTH, connection_label, partition_key
 from rutter_pipeline.rutter.catalog import Family, endpoints_for
 from rutter_pipeline.rutter.connections import Connection, serves
 from rutter_pipeline.warehouse import sync_state
@@ -169,7 +169,7 @@ def plan_backfills(
     with engine.connect() as conn:
         loaded = sync_state.backfilled(conn, connection_id=connection.id)
     plan = BackfillPlan()
-    for family in families_of(connection):
+    for family in connection.families:
         tables = [e.name for e in endpoints_for(family) if serves(connection, e)]
         history = _history(instance, job_name=backfill_job_name(family), connection_id=connection.id)
         for month in months:

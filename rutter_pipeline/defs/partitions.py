@@ -40,11 +40,6 @@ def connection_partitions(family: Family) -> dg.DynamicPartitionsDefinition:
     return dg.DynamicPartitionsDefinition(name=connection_set(family))
 
 
-def families_of(connection: Connection) -> tuple[Family, ...]:
-    """The families a connection fills: its platform's, or both for a platform this project does not know."""
-    return tuple(Family) if connection.family is None else (connection.family,)
-
-
 def month_partitions(history_start: date) -> dg.TimeWindowPartitionsDefinition:
     """Calendar months (`YYYY-MM`, UTC) from `history_start` up to and including the current month."""
     return dg.MonthlyPartitionsDefinition(

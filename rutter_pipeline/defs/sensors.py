@@ -17,7 +17,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs.backfills import month_range_requests, plan_backfills
-from rutter_pipeline.defs.partitions import connection_set, families_of, month_keys
+from rutter_pipeline.defs.partitions import connection_set, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.client import RutterClient
@@ -107,7 +107,7 @@ def partition_requests(instance: dg.DagsterInstance, report: ConnectionReport) -
     for family in Family:
         name = connection_set(family)
         registered = set(instance.get_dynamic_partitions(name))
-        new = sorted({c.id for c in report.ready if family in families_of(c)} - registered)
+        new = sorted({c.id for c in report.ready if family in c.families} - registered)
         gone = sorted(registered - listed)
         if new:
             requests.append(dg.AddDynamicPartitionsRequest(name, new))

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from rutter_pipeline.defs.backfills import plan_backfills
 from rutter_pipeline.defs.incremental import incremental_job_name
 from rutter_pipeline.defs.jobs import CONNECTION_TAG, connection_tags
-from rutter_pipeline.defs.partitions import connection_set, families_of, month_keys
+from rutter_pipeline.defs.partitions import connection_set, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.client import RutterClient
@@ -88,7 +88,7 @@ def readiness_sensor(
                 )
                 covered.append(_settled(waiting, why_not))
                 continue
-            for family in families_of(connection):
+            for family in connection.families:
                 if connection.id not in context.instance.get_dynamic_partitions(connection_set(family)):
                     added.setdefault(family, []).append(connection.id)
             missing = plan_backfills(context.instance, engine, connection=connection, months=months).due

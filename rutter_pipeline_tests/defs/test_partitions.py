@@ -10,7 +10,6 @@ import pytest
 from rutter_pipeline.defs.incremental import partitions_written
 from rutter_pipeline.defs.partitions import (
     connection_month_partitions,
-    families_of,
     month_keys,
     partition_key,
     resolve,
@@ -35,11 +34,9 @@ def test_each_family_has_its_own_connections_and_the_same_months() -> None:
 
 def test_a_connection_fills_its_platforms_family_or_both_when_the_platform_is_unknown() -> None:
     def families(platform: str) -> tuple[Family, ...]:
-        return families_of(
-            Connection(
-                id="c", access_token="t", platform=platform, status=None, name=None, created_at=None, updated_at=None
-            )
-        )
+        return Connection(
+            id="c", access_token="t", platform=platform, status=None, name=None, created_at=None, updated_at=None
+        ).families
 
     assert families("SHOPIFY") == (Family.COMMERCE,)
     assert families("XERO") == (Family.ACCOUNTING,)
