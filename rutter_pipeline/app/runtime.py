@@ -41,6 +41,12 @@ class Runtime:
     settings: Settings
     sandbox_url: str | None
 
+    @property
+    def dagster_storage_url(self) -> str:
+        """Dagster's storage database, the one configured or the instance's embedded PostgreSQL."""
+        assert self.settings.dagster_storage_url is not None  # `prepared` always sets it
+        return self.settings.dagster_storage_url
+
 
 @contextmanager
 def prepared(
@@ -228,7 +234,7 @@ def one_sync_at_a_time(storage_url: str) -> Iterator[None]:
         except sa.exc.DBAPIError as exc:
             raise UnreachableDatabase(unreachable_message("RUTTER_DAGSTER_STORAGE_URL", storage_url, exc)) from None
         with conn:
-            held = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": SYNC_LOCK_KEY}).scalar_one()
+            held: bool = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": SYNC_LOCK_KEY}).scalar_one()
             conn.commit()
             if not held:
                 raise SyncAlreadyRunning(_holder(conn))

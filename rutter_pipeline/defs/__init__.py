@@ -8,7 +8,7 @@ import dagster as dg
 
 from rutter_pipeline.defs.assets import rutter_assets
 from rutter_pipeline.defs.checks import checks_job, rutter_checks
-from rutter_pipeline.defs.dbt import dbt_assets_defs, dbt_resource, refresh_marts_job, refresh_marts_sensor
+from rutter_pipeline.defs.dbt import dbt_resource, refresh_marts_job, refresh_marts_sensor, underwriting_marts
 from rutter_pipeline.defs.incremental import incremental_jobs
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_month_partitions
@@ -53,7 +53,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # The marts are PostgreSQL SQL: on a MySQL warehouse the raw tables are the product.
     marts = settings.has_marts
     return dg.Definitions(
-        assets=[*rutter_assets(grids), *(dbt_assets_defs if marts else [])],
+        assets=[*rutter_assets(grids), *([underwriting_marts()] if marts else [])],
         asset_checks=[rutter_checks(freshness_hours=settings.freshness_hours)],
         jobs=[*backfills, *incrementals.values(), checks_job(), *([refresh_marts_job] if marts else [])],
         schedules=[

@@ -4,23 +4,26 @@ Each dbt source `rutter.<table>` is the Rutter asset `rutter/<family>/<object>` 
 graph runs from the API to the marts; dbt tests become asset checks. The marts refresh through the
 `refresh_marts` job, requested by a sensor once sync runs have finished: an eager automation condition would
 never fire here, because the Rutter assets are partitioned by (connection, month) and the marts are not.
+
+Importing this module runs no dbt: the assets are built from dbt's manifest by `underwriting_marts()`, which
+the definitions call only when the marts are in (a PostgreSQL warehouse). The manifest is made by dagster-dbt's
+project preparation (`prepare_dbt_project`); see "Where dbt's manifest comes from" in docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
-import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtProjectPreparer, DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import PULL_TAG
@@ -34,7 +37,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_models"
 #: The dbt source holding the raw tables (see `_rutter__sources.yml`).
 RUTTER_SOURCE = "rutter"
 
-#: Files whose change makes the parsed manifest stale.
+#: The files the marts are built from (their content is part of `sources_state`).
 _PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
 _PROJECT_DIRS = ("models", "macros", "tests")
 
@@ -92,65 +95,32 @@ def _project_files() -> list[Path]:
     return [path for path in paths if path.is_file()]
 
 
-def _latest_project_change() -> float:
-    return max(path.stat().st_mtime for path in _project_files())
+class _PreparerBesidePython(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparer (`dbt deps` if needed, then `dbt parse`, each under its guard against processes
+    preparing at the same time), running the dbt installed beside this Python: dagster-dbt's own looks for
+    `dbt` on PATH, which a virtualenv that is not activated (`.venv/bin/rutter-pipeline`) does not put there."""
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
-def manifest_is_current() -> bool:
-    """Whether `manifest.json` is newer than every file of the dbt project (no `dbt parse` needed)."""
-    manifest = dbt_project.manifest_path
-    return manifest.exists() and manifest.stat().st_mtime >= _latest_project_change()
+_preparer = _PreparerBesidePython()
 
 
-def prepare_dbt_manifest() -> Path:
-    """Parse the dbt project unless its manifest is newer than every project file.
+def prepare_dbt_project(project: DbtProject = dbt_project) -> Path:
+    """Parse the dbt project into `manifest.json` with dagster-dbt's project preparation.
 
-    Safe when several processes start together (e.g. the webserver and the code server): they take turns
-    under a file lock, and the later ones find the manifest current.
+    Runs `dbt parse` (a few seconds: dbt starts, then re-reads only the files that changed), so the manifest
+    reflects the models as they are now. Several processes may call it at once; they take turns.
 
     Returns:
         The path of `manifest.json`.
 
     Raises:
-        RuntimeError: `dbt parse` failed; the message carries dbt's output.
+        DagsterDbtCliRuntimeError: `dbt parse` failed; the message carries dbt's error.
     """
-    if manifest_is_current():
-        return dbt_project.manifest_path
-    target = dbt_project.manifest_path.parent
-    target.mkdir(parents=True, exist_ok=True)
-    with open(target / ".parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not manifest_is_current():
-            _run_dbt_parse(target)
-    return dbt_project.manifest_path
-
-
-def _run_dbt_parse(target: Path) -> None:
-    # A subprocess keeps dbt's global state and logging out of the Dagster process.
-    command = [
-        sys.executable,
-        "-m",
-        "dbt.cli.main",
-        "parse",
-        "--quiet",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target),
-    ]
-    previous = export({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    finally:
-        export(previous)
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt parse failed in {DBT_PROJECT_DIR}:\n{result.stdout}{result.stderr}")
-    # dbt leaves an unchanged manifest untouched; the timestamp records that it was checked.
-    dbt_project.manifest_path.touch()
+    _preparer.prepare(project)
+    return project.manifest_path
 
 
 class RutterDbtTranslator(DagsterDbtTranslator):
@@ -229,54 +199,62 @@ def dbt_env(url: sa.URL | str) -> dict[str, str]:
     return {**dbt_env_from_url(url), "PGOPTIONS": options}
 
 
-@dbt_assets(
-    manifest=prepare_dbt_manifest(),
-    project=dbt_project,
-    dagster_dbt_translator=RutterDbtTranslator(),
-    name="underwriting_marts",
-)
-def underwriting_marts(context, dbt: DbtCliResource, warehouse: WarehouseResource):  # noqa: ANN001, ANN201
-    """Build the dbt staging views, intermediate models and underwriting marts, and run their tests.
+@cache
+def underwriting_marts() -> dg.AssetsDefinition:
+    """The dbt models as assets, their tests as checks, from dbt's manifest (prepared first if there is none).
 
-    Nothing is built when the raw tables, the dbt project and the day are those of the last build (a sync that
-    wrote nothing, or `dev` starting after `sync`); the warehouse keeps that state, not the run history.
+    Built on the first call, not at import: the definitions ask for it only when the marts are in.
     """
-    engine = warehouse.engine
-    state = sources_state(engine)
-    if state == last_built_from(engine):
-        context.log.info("The raw tables have not changed since the marts were last built; nothing to build.")
-        return
-    # dbt reads its profile's variables from the environment it inherits when it is started.
-    previous = export(dbt_env(engine.url))
-    try:
-        invocation = dbt.cli(["build"], context=context)
-    finally:
-        export(previous)
-    yield from invocation.stream()
-    if invocation.is_successful():
-        record_built_from(engine, state)
+    manifest = dbt_project.manifest_path if dbt_project.manifest_path.exists() else prepare_dbt_project()
+
+    @dbt_assets(
+        manifest=manifest,
+        project=dbt_project,
+        dagster_dbt_translator=RutterDbtTranslator(),
+        name="underwriting_marts",
+    )
+    # `context` unannotated: Dagster checks the annotation's class, which postponed annotations turn into a string.
+    def build_marts(context, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:  # noqa: ANN001
+        """Build the dbt staging views, intermediate models and underwriting marts, and run their tests.
+
+        Nothing is built when the raw tables, the dbt project and the day are those of the last build (a sync
+        that wrote nothing, or `dev` starting after `sync`); the warehouse keeps that state, not the run history.
+        """
+        engine = warehouse.engine
+        state = sources_state(engine)
+        if state == last_built_from(engine):
+            context.log.info("The raw tables have not changed since the marts were last built; nothing to build.")
+            return
+        # dbt reads its profile's variables from the environment it inherits when it is started.
+        previous = export(dbt_env(engine.url))
+        try:
+            invocation = dbt.cli(["build"], context=context)
+        finally:
+            export(previous)
+        yield from invocation.stream()
+        if invocation.is_successful():
+            record_built_from(engine, state)
+
+    return build_marts
 
 
-#: The dbt assets, for `Definitions(assets=...)`.
-dbt_assets_defs: list[dg.AssetsDefinition] = [underwriting_marts]
-
-
-def dbt_resource() -> DbtCliResource:
+def dbt_resource(project: DbtProject = dbt_project) -> DbtCliResource:
     """The `dbt` resource the dbt assets need (the warehouse comes from the `warehouse` resource).
 
     It runs the dbt installed beside this Python, so it works when the virtualenv is not on PATH.
     """
     beside_python = Path(sys.executable).parent / "dbt"
     return DbtCliResource(
-        project_dir=dbt_project,
-        profiles_dir=os.fspath(DBT_PROJECT_DIR),
+        project_dir=project,
+        profiles_dir=os.fspath(project.profiles_dir),
         dbt_executable=os.fspath(beside_python) if beside_python.exists() else "dbt",
     )
 
 
 refresh_marts_job = dg.define_asset_job(
     name="refresh_marts",
-    selection=dg.AssetSelection.assets(underwriting_marts),
+    # Every dbt asset (dagster-dbt gives them the kind `dbt`), selected without reading the manifest.
+    selection=dg.AssetSelection.kind("dbt"),
     executor_def=dg.in_process_executor,
     description="Rebuild the dbt underwriting marts from the raw Rutter tables and run the dbt tests.",
 )
@@ -311,8 +289,8 @@ def refresh_marts_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest |
     already covered.
     """
     after = datetime.fromtimestamp(float(context.cursor), tz=UTC) if context.cursor else None
-    finished = [r for r in _finished_sync_runs(context.instance, after=after) if r.end_time is not None]
-    newest = max((r.end_time for r in finished if after is None or r.end_time > after.timestamp()), default=None)
+    ended = [r.end_time for r in _finished_sync_runs(context.instance, after=after) if r.end_time is not None]
+    newest = max((end for end in ended if after is None or end > after.timestamp()), default=None)
     if newest is None:
         return dg.SkipReason("no sync run has succeeded since the marts were last requested")
     active = _active_sync_run_count(context.instance)

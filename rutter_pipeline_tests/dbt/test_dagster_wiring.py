@@ -3,19 +3,22 @@ sensor that refreshes the marts after syncs, and the manifest prepared without a
 
 from __future__ import annotations
 
-import os
+import shutil
 from datetime import date
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+from dagster_dbt import DbtProject
 
+from rutter_pipeline.defs import build_definitions
 from rutter_pipeline.defs import dbt as dbt_defs
 from rutter_pipeline.defs.assets import rutter_assets
 from rutter_pipeline.defs.jobs import PULL_TAG
 from rutter_pipeline.defs.partitions import connection_month_partitions
 from rutter_pipeline.defs.resources import WarehouseResource
 from rutter_pipeline.rutter.catalog import ENDPOINTS
+from rutter_pipeline.settings import Settings
 from rutter_pipeline.warehouse.schema import upgrade
 
 
@@ -23,7 +26,7 @@ def _graph() -> dg.Definitions:
     grid = connection_month_partitions(date(2024, 1, 1))
     unused = dg.ResourceDefinition.none_resource()
     return dg.Definitions(
-        assets=[*rutter_assets(grid), *dbt_defs.dbt_assets_defs],
+        assets=[*rutter_assets(grid), dbt_defs.underwriting_marts()],
         resources={"rutter": unused, "warehouse": unused, "dbt": unused},
     )
 
@@ -50,7 +53,7 @@ def test_dbt_assets_are_downstream_of_the_rutter_assets() -> None:
 
 
 def test_dbt_tests_become_asset_checks() -> None:
-    (assets,) = dbt_defs.dbt_assets_defs
+    assets = dbt_defs.underwriting_marts()
     checks = {(key.asset_key.to_user_string(), key.name) for key in assets.check_keys}
     assert ("marts/fct_orders", "unique_fct_orders_order_id") in checks
     assert ("marts/ar_aging", "not_null_ar_aging_connection_id") in checks
@@ -60,7 +63,7 @@ def test_dbt_tests_become_asset_checks() -> None:
 def test_materializing_the_marts_runs_dbt_build_against_the_warehouse(postgres_url: str) -> None:
     upgrade(sa.create_engine(postgres_url))
     result = dg.materialize(
-        dbt_defs.dbt_assets_defs,
+        [dbt_defs.underwriting_marts()],
         resources={"dbt": dbt_defs.dbt_resource(), "warehouse": WarehouseResource(url=postgres_url)},
         raise_on_error=False,
     )
@@ -75,7 +78,7 @@ def test_materializing_the_marts_runs_dbt_build_against_the_warehouse(postgres_u
 
     # nothing written since: the next refresh builds nothing (decided from the warehouse, not run history)
     again = dg.materialize(
-        dbt_defs.dbt_assets_defs,
+        [dbt_defs.underwriting_marts()],
         resources={"dbt": dbt_defs.dbt_resource(), "warehouse": WarehouseResource(url=postgres_url)},
         raise_on_error=False,
     )
@@ -139,14 +142,35 @@ def test_sensor_ignores_runs_that_are_not_syncs() -> None:
         assert isinstance(result, dg.SkipReason)
 
 
-def test_stale_manifest_is_parsed_again() -> None:
-    manifest = dbt_defs.dbt_project.manifest_path
-    dbt_defs.prepare_dbt_manifest()
-    os.utime(manifest, (0, 0))
-    assert not dbt_defs.manifest_is_current()
-    assert dbt_defs.prepare_dbt_manifest() == manifest
-    assert dbt_defs.manifest_is_current()
-    assert '"model.rutter_underwriting.fct_orders"' in manifest.read_text()
+def test_preparing_parses_the_project_as_it_is_now(tmp_path) -> None:
+    """dagster-dbt's preparation writes the manifest of the project as it is, a model added included."""
+    copy = shutil.copytree(dbt_defs.DBT_PROJECT_DIR, tmp_path / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
+    (copy / "models" / "marts" / "fct_added_now.sql").write_text("select 1 as one\n")
+    project = DbtProject(project_dir=copy, profiles_dir=copy)
+    assert not project.manifest_path.exists()
+    assert dbt_defs.prepare_dbt_project(project) == project.manifest_path
+    manifest = project.manifest_path.read_text()
+    assert '"model.rutter_underwriting.fct_orders"' in manifest
+    assert '"model.rutter_underwriting.fct_added_now"' in manifest
+
+
+def test_the_refresh_job_selects_exactly_the_dbt_assets() -> None:
+    defs = build_definitions(Settings.from_env({"RUTTER_HISTORY_START": "2024-01"}))
+    job = defs.resolve_job_def(dbt_defs.refresh_marts_job.name)
+    assert set(job.asset_layer.selected_asset_keys) == set(dbt_defs.underwriting_marts().keys)
+
+
+def test_a_mysql_warehouse_builds_definitions_without_dbt(monkeypatch) -> None:
+    """The marts are left out on MySQL, so no dbt runs and no manifest is read when its definitions load."""
+
+    def no_dbt(*_):
+        raise AssertionError("dbt was prepared for a MySQL warehouse")
+
+    monkeypatch.setattr(dbt_defs._preparer, "prepare", no_dbt)
+    defs = build_definitions(Settings.from_env({"WAREHOUSE_URL": "mysql://root@127.0.0.1/wh", "RUTTER_SANDBOX": "1"}))
+    keys = {spec.key.to_user_string() for spec in defs.resolve_all_asset_specs()}
+    assert "rutter/commerce/orders" in keys and not any(key.startswith("marts/") for key in keys)
+    assert dbt_defs.refresh_marts_job.name not in {job.name for job in defs.resolve_all_job_defs()}
 
 
 def test_dbt_env_from_url_reads_host_port_user_password_and_database() -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
 from dagster._core.definitions.events import AssetKeyPartitionKey
+from dagster._core.execution.asset_backfill import AssetBackfillData
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 from dagster._core.utils import make_new_backfill_id
 
@@ -145,9 +146,8 @@ def run_backfill(
         run_config=None,
     )
     # Marked as requested runs already, so a running daemon leaves the runs to this process.
-    data = backfill.asset_backfill_data.with_requested_runs_for_target_roots(True).replace_requested_subset(
-        backfill.asset_backfill_data.target_subset
-    )
+    requested = _asset_data(backfill)
+    data = requested.with_requested_runs_for_target_roots(True).replace_requested_subset(requested.target_subset)
     instance.add_backfill(
         backfill.with_asset_backfill_data(data, dynamic_partitions_store=instance, asset_graph=graph).with_status(
             BulkActionStatus.REQUESTED
@@ -171,17 +171,28 @@ def run_backfill(
             )
             outcome.runs.append((job.name, str(key), result.success))
             progress(job.name, str(key), result.success, time.monotonic() - started)
-            done |= {AssetKeyPartitionKey(e.asset_key, str(key)) for e in result.get_asset_materialization_events()}
+            done |= {
+                AssetKeyPartitionKey(e.asset_key, str(key))
+                for e in result.get_asset_materialization_events()
+                if e.asset_key
+            }
     stored = instance.get_backfill(backfill_id)
-    finished = stored.asset_backfill_data._replace(
-        materialized_subset=AssetGraphSubset.from_asset_partition_set(done, graph)
-    )
+    if stored is None:
+        raise BackfillError(f"the backfill {backfill_id} was deleted while it ran")
+    finished = _asset_data(stored)._replace(materialized_subset=AssetGraphSubset.from_asset_partition_set(done, graph))
     instance.update_backfill(
         stored.with_asset_backfill_data(finished, dynamic_partitions_store=instance, asset_graph=graph)
         .with_status(BulkActionStatus.COMPLETED_FAILED if outcome.failed else BulkActionStatus.COMPLETED_SUCCESS)
         .with_end_timestamp(time.time())
     )
     return outcome
+
+
+def _asset_data(backfill: PartitionBackfill) -> AssetBackfillData:
+    """The asset partitions of a backfill made from asset partitions (the only kind this module makes)."""
+    if backfill.asset_backfill_data is None:
+        raise BackfillError(f"the backfill {backfill.backfill_id} is not an asset backfill")
+    return backfill.asset_backfill_data
 
 
 def grid_months(defs: dg.Definitions) -> list[str]:
