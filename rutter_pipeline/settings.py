@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import overload
 
 import sqlalchemy as sa
 
@@ -160,6 +161,9 @@ def _credentials(env: Mapping[str, str]) -> tuple[str | None, str | None]:
         raise SettingsError(
             "RUTTER_CLIENT_ID is not set but RUTTER_CLIENT_SECRET is: set both, or neither to use the built-in sandbox"
         )
+    if client_id and ":" in client_id:
+        # HTTP Basic auth joins id and secret with ':'; an id containing one cannot be sent unambiguously.
+        raise SettingsError("RUTTER_CLIENT_ID must not contain ':'")
     return client_id, secret
 
 
@@ -186,6 +190,14 @@ def _sandbox_reason(env: Mapping[str, str], *, chosen: bool, has_credentials: bo
             f"credentials, or choose the built-in sandbox with --sandbox or {SANDBOX_VARIABLE}=1"
         )
     return "no Rutter credentials and no WAREHOUSE_URL: the zero-configuration demo"
+
+
+@overload
+def database_url(value: str, *, name: str, postgres_driver: str = ..., mysql: bool = ...) -> str: ...
+@overload
+def database_url(value: None, *, name: str, postgres_driver: str = ..., mysql: bool = ...) -> None: ...
+@overload
+def database_url(value: str | None, *, name: str, postgres_driver: str = ..., mysql: bool = ...) -> str | None: ...
 
 
 def database_url(

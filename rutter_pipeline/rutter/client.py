@@ -15,7 +15,7 @@ from typing import Any
 from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.auth import Credentials
 from rutter_pipeline.rutter.catalog import Endpoint, Incremental, Kind, WindowBy
-from rutter_pipeline.rutter.config import DEFAULT_API_VERSION, check_api_version, check_base_url, settings_from_env
+from rutter_pipeline.rutter.config import DEFAULT_API_VERSION, check_api_version, check_base_url
 from rutter_pipeline.rutter.connections import (
     Connection,
     ConnectionDetails,
@@ -98,19 +98,6 @@ class RutterClient:
             pool_size=pool_size,
             stats=self.stats,
         )
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> RutterClient:
-        """A client from `RUTTER_CLIENT_ID`, `RUTTER_CLIENT_SECRET`, `RUTTER_BASE_URL`, `RUTTER_API_VERSION`.
-
-        Args:
-            environ: the variables to read.
-            **overrides: constructor arguments that take precedence (e.g. `rate_limiter`, `page_size`).
-
-        Raises:
-            ClientConfigError: a variable is missing or malformed (the message names it).
-        """
-        return cls(**{**settings_from_env(environ), **overrides})
 
     @property
     def client_id(self) -> str:

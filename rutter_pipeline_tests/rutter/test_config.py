@@ -1,26 +1,28 @@
-"""Client settings from the environment, and secrets kept out of reprs and messages."""
+"""The client the settings describe, and secrets kept out of reprs and messages."""
 
 from __future__ import annotations
 
 import pytest
 
+from rutter_pipeline.app.runtime import rutter_client
 from rutter_pipeline.rutter.auth import Credentials
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.config import PRODUCTION_URL
 from rutter_pipeline.rutter.errors import ClientConfigError
+from rutter_pipeline.settings import Settings, SettingsError
 
 ENV = {"RUTTER_CLIENT_ID": "org-id", "RUTTER_CLIENT_SECRET": "top-secret-value"}
 
 
-def test_from_env_defaults_to_production_and_the_documented_version():
-    client = RutterClient.from_env(ENV)
+def test_the_settings_client_defaults_to_production_and_the_documented_version():
+    client = rutter_client(Settings.from_env(ENV))
     assert (client.base_url, client.api_version, client.client_id) == (PRODUCTION_URL, "2024-08-31", "org-id")
     assert "top-secret-value" not in repr(client)
 
 
-def test_from_env_reads_every_variable_and_accepts_overrides():
+def test_the_settings_client_reads_every_variable_and_accepts_options():
     env = {**ENV, "RUTTER_BASE_URL": "http://127.0.0.1:8080/versioned/", "RUTTER_API_VERSION": "2023-03-14"}
-    client = RutterClient.from_env(env, page_size=50)
+    client = rutter_client(Settings.from_env(env), page_size=50)
     assert (client.base_url, client.api_version, client.page_size) == (
         "http://127.0.0.1:8080/versioned",
         "2023-03-14",
@@ -35,11 +37,12 @@ def test_from_env_reads_every_variable_and_accepts_overrides():
         ({"RUTTER_CLIENT_ID": "org-id", "RUTTER_CLIENT_SECRET": "  "}, "RUTTER_CLIENT_SECRET"),
         ({**ENV, "RUTTER_BASE_URL": "production.rutterapi.com"}, "RUTTER_BASE_URL"),
         ({**ENV, "RUTTER_API_VERSION": "latest"}, "RUTTER_API_VERSION"),
+        ({**ENV, "RUTTER_CLIENT_ID": "org:id"}, "RUTTER_CLIENT_ID"),
     ],
 )
-def test_from_env_names_the_bad_variable_without_echoing_the_secret(env, variable):
-    with pytest.raises(ClientConfigError, match=variable) as caught:
-        RutterClient.from_env(env)
+def test_settings_name_the_bad_variable_without_echoing_the_secret(env, variable):
+    with pytest.raises(SettingsError, match=variable) as caught:
+        Settings.from_env(env)
     assert "top-secret-value" not in str(caught.value)
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 
+from rutter_pipeline.app.runtime import rutter_client
 from rutter_pipeline.rutter.catalog import get
-from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.windows import Window
+from rutter_pipeline.settings import process_settings
 from rutter_pipeline.sync import backfill, incremental
 from rutter_pipeline.warehouse.engine import warehouse_engine
 
 
 def main() -> None:
-    client = RutterClient.from_env(os.environ)
+    client = rutter_client(process_settings())
     engine = warehouse_engine(os.environ["WAREHOUSE_URL"])
     endpoint = get(os.environ["CRASH_ENDPOINT"])
     connection = next(c for c in client.list_connections() if c.id == os.environ["CRASH_CONNECTION_ID"])
