@@ -121,10 +121,10 @@ def freshness(conn: sa.Connection, endpoint: Endpoint, *, oldest_allowed: dateti
             ),
         )
     )
-    stale = sorted(
-        connection_id
-        for connection_id, updated_at in conn.execute(pulled)
-        if updated_at is None or _utc(updated_at) < oldest_allowed
+    stale: list[str] = sorted(
+        row.connection_id
+        for row in conn.execute(pulled)
+        if row.updated_at is None or _utc(row.updated_at) < oldest_allowed
     )
     return dg.AssetCheckResult(
         asset_key=asset_key(endpoint),

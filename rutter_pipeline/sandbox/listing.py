@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rutter_pipeline.sandbox import generators
 from rutter_pipeline.sandbox.cursor import decode_cursor, encode_cursor
@@ -127,7 +127,8 @@ def list_page(
                 break
             after = (store.sort_value(row, criteria.sort_column), row.seq)
             body = render(row)
-            if not criteria.predicates or all(check(body) for check in criteria.predicates):
+            # With predicates to check, the renderer was asked for dicts (`encoded=False`), never fragments.
+            if not criteria.predicates or all(check(cast(dict[str, Any], body)) for check in criteria.predicates):
                 objects.append(body)
                 last = after
         if len(rows) < chunk:

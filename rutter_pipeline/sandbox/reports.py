@@ -27,7 +27,7 @@ def _plan(path: str) -> Callable[[Context], dict[str, Any]]:
 def _month_starts(start_ms: int, end_ms: int) -> list[int]:
     moment = from_ms(start_ms)
     year, month = moment.year, moment.month
-    starts = []
+    starts: list[int] = []
     while True:
         first = to_ms(datetime(year, month, 1, tzinfo=UTC))
         if first > end_ms:

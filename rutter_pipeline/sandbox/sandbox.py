@@ -108,6 +108,7 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("the sandbox is not started")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4/IPv6 server's address is (host, port, ...), never a Unix path
         return f"http://{host}:{port}{PREFIX}"
 
     def stop(self) -> None:

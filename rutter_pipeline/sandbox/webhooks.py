@@ -59,16 +59,18 @@ class WebhookSender:
             self._queue.put(event)
 
     def _run(self) -> None:
+        url = self.url
+        assert url is not None  # the thread is started only with a URL
         session = requests.Session()
         while (event := self._queue.get()) is not None:
-            self._deliver(session, event)
+            self._deliver(session, url, event)
 
-    def _deliver(self, session: requests.Session, event: dict[str, Any]) -> None:
+    def _deliver(self, session: requests.Session, url: str, event: dict[str, Any]) -> None:
         body = orjson.dumps(event)
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, self._secret)}
         for attempt in range(self.attempts):
             try:
-                response = session.post(self.url, data=body, headers=headers, timeout=5)
+                response = session.post(url, data=body, headers=headers, timeout=5)
                 if response.status_code < 300:
                     return
             except requests.RequestException:

@@ -102,10 +102,13 @@ def _read_event(event: object) -> tuple[str, Any, Any, Any]:
     endpoint = BY_DELETED_RESOURCE.get(str(event.get("resource", "")).upper())
     if endpoint is None:
         return f"unknown resource {event.get('resource')!r}", None, None, None
+    stamp = event.get("last_synced_at")
     try:
-        deleted_at = parse_iso(event.get("last_synced_at"))
+        if not isinstance(stamp, str):
+            raise TypeError(stamp)
+        deleted_at = parse_iso(stamp)
     except (TypeError, ValueError):
-        return f"unparsable last_synced_at {event.get('last_synced_at')!r}", None, None, None
+        return f"unparsable last_synced_at {stamp!r}", None, None, None
     object_id = find_object_id(event.get("data"))
     if not object_id:
         return "event data carries no object id", None, None, None

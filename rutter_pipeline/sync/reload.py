@@ -33,7 +33,7 @@ def reload_quarantine(engine: sa.Engine, *, connection_id: str | None = None) ->
     if connection_id is not None:
         groups = groups.where(quarantine.c.connection_id == connection_id)
     with engine.connect() as conn:
-        pairs = conn.execute(groups).all()
+        pairs: list[tuple[str, str]] = [(row.connection_id, row.endpoint) for row in conn.execute(groups)]
     for group_connection, endpoint_name in pairs:
         endpoint = get(endpoint_name)
         where = sa.and_(quarantine.c.connection_id == group_connection, quarantine.c.endpoint == endpoint_name)

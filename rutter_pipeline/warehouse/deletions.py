@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -88,7 +89,7 @@ def mark_deleted(
     for object_id, when in deletions:
         if not isinstance(object_id, str) or not object_id:
             raise ValueError(f"deleted object id must be a non-empty string, got {object_id!r}")
-        arguments = {
+        arguments: dict[str, Any] = {
             "table": table,
             "endpoint": endpoint,
             "connection_id": connection_id,

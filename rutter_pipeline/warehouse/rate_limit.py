@@ -114,11 +114,13 @@ class PostgresRateLimiter:
             conn.execute(sa.delete(grants).where(mine, grants.c.granted_at <= now - self._hold_s))
             if paused_until > now:
                 return paused_until - now
-            count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(grants.c.granted_at)).where(mine)).one()
-            if count < self.max_requests:
+            held = conn.execute(
+                sa.select(sa.func.count().label("grants"), sa.func.min(grants.c.granted_at).label("oldest")).where(mine)
+            ).one()
+            if held.grants < self.max_requests:
                 conn.execute(sa.insert(grants).values(bucket=self.bucket, granted_at=now))
                 return 0.0
-            return oldest + self._hold_s - now
+            return float(held.oldest) + self._hold_s - now
 
     def backoff(self, seconds: float) -> None:
         """Make every process sharing this bucket wait `seconds` from now."""

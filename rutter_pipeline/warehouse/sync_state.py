@@ -6,6 +6,7 @@ same transaction as the data it covers, so a rollback loses both and nothing is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -87,7 +88,8 @@ def backfilled(conn: sa.Connection, *, connection_id: str) -> dict[str, set[str]
         sync_state.c.connection_id == connection_id, sync_state.c.stream.startswith(BACKFILL_PREFIX)
     )
     done: dict[str, set[str]] = {}
-    for stream in conn.execute(query).scalars():
+    streams: Sequence[str] = conn.execute(query).scalars().all()
+    for stream in streams:
         table, _, window = stream[len(BACKFILL_PREFIX) :].partition(":")
         done.setdefault(table, set()).add(window)
     return done

@@ -7,6 +7,8 @@ tables; a test compares the migrated database with this module so the two cannot
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
@@ -47,7 +49,7 @@ def json_type() -> sa.types.TypeEngine:
     return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-_TYPED = {
+_TYPED: dict[ColumnType, Callable[[], sa.types.TypeEngine]] = {
     ColumnType.TEXT: text_type,
     ColumnType.NUMERIC: lambda: sa.Numeric(38, 9),
     ColumnType.TIMESTAMP: timestamp_type,

@@ -79,7 +79,8 @@ def waiting(engine: Engine, kind: Kind, *, limit: int = 200) -> list[Waiting]:
     grouped = (
         sa.select(
             table.c.connection_id,
-            sa.func.count().label("count"),
+            # Not labelled `count`: a row is also a tuple, and the type checker reads `row.count` as tuple.count.
+            sa.func.count().label("events"),
             sa.func.min(table.c.received_at).label("first"),
             sa.func.max(table.c.received_at).label("last"),
         )
@@ -88,7 +89,7 @@ def waiting(engine: Engine, kind: Kind, *, limit: int = 200) -> list[Waiting]:
         .order_by(sa.func.min(table.c.received_at), table.c.connection_id)
         .limit(limit)
     )
-    found = []
+    found: list[Waiting] = []
     with engine.connect() as db:
         for row in db.execute(grouped).all():
             first_id: str = db.execute(
@@ -97,7 +98,7 @@ def waiting(engine: Engine, kind: Kind, *, limit: int = 200) -> list[Waiting]:
                 .order_by(table.c.event_id)
                 .limit(1)
             ).scalar_one()
-            found.append(Waiting(row.connection_id, row.count, first_id, _utc(row.first), _utc(row.last)))
+            found.append(Waiting(row.connection_id, row.events, first_id, _utc(row.first), _utc(row.last)))
     return found
 
 

@@ -47,7 +47,7 @@ def without_secrets(payload: dict) -> dict:
 
 def record(engine: Engine, event: WebhookEvent, *, event_id: str, received_at: datetime) -> None:
     """Record a verified event unless it is recorded already (committed before anything is applied)."""
-    values = {
+    values: dict[str, object] = {
         "event_id": event_id,
         "type": event.type,
         "code": event.code,

@@ -161,7 +161,7 @@ def shape_customer(customer: dict[str, Any], ctx: Context, links: Links) -> None
 def shape_bank_deposit(deposit: dict[str, Any], ctx: Context, links: Links) -> None:
     """Invoice payments of the same connection deposited into one account: the total is their sum."""
     payments = [links.pick("/accounting/invoice_payments") for _ in range(ctx.rng.randint(1, 3))]
-    linked = [
+    linked: list[dict[str, Any]] = [
         {"id": pid, "payment_amount": round(ctx.rng.uniform(50, 2500), 2), "type": "invoice_payment"}
         for pid in payments
         if pid is not None

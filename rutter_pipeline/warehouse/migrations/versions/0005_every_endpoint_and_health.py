@@ -14,6 +14,8 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql, postgresql
@@ -74,7 +76,7 @@ def _json() -> sa.types.TypeEngine:
     return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-_TYPES = {
+_TYPES: dict[str, Callable[[], sa.types.TypeEngine]] = {
     "text": _text,
     "numeric": lambda: sa.Numeric(38, 9),
     "timestamp": _timestamp,
