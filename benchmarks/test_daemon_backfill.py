@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from rutter_pipeline_tests.fixtures.processes import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432")
@@ -45,12 +46,6 @@ def _history_start() -> str:
     now = datetime.now(UTC)
     index = now.year * 12 + now.month - 1 - (MONTHS - 1)
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _figures(name: str, storage: str, started: float, *, partitions: int) -> dict[str, float]:
@@ -116,7 +111,7 @@ def test_daemon_backfill_against_sync(tmp_path: Path) -> None:
         started = time.time()
         with (tmp_path / "dev.log").open("wb") as log:
             dev = subprocess.Popen(
-                [sys.executable, "-m", "rutter_pipeline.app.cli", "dev", "--port", str(_free_port())],
+                [sys.executable, "-m", "rutter_pipeline.app.cli", "dev", "--port", str(free_port())],
                 cwd=tmp_path,
                 env=env,
                 stdout=log,

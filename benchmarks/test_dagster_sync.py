@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,10 +23,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-REPO = Path(__file__).resolve().parents[1]
+from rutter_pipeline_tests.fixtures.processes import CHROMIUM, CHROMIUM_ARGS, REPO, dagster_webserver
+
 SCREENSHOTS = REPO / "docs" / "screenshots"
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432")
-CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.benchmark
 
@@ -53,25 +52,12 @@ def _sync(env: dict[str, str]) -> tuple[float, str]:
     return seconds, done.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _screenshot(url: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
             [
                 CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_ARGS,
                 f"--user-data-dir={profile}",
                 "--virtual-time-budget=20000",
                 f"--screenshot={target}",
@@ -96,7 +82,6 @@ def test_default_sync_and_ui(tmp_path: Path) -> None:
         DAGSTER_HOME=str(tmp_path / "dagster_home"),
         RUTTER_MAX_CONCURRENT_RUNS="4",
     )
-    webserver = None
     try:
         first, output = _sync(env)
         overhead = re.search(r"(\d+) runs in .*overhead per backfill run ([\d.]+)s", output)
@@ -108,41 +93,14 @@ def test_default_sync_and_ui(tmp_path: Path) -> None:
         if not Path(CHROMIUM).exists():
             print("chromium not installed: no screenshots")
             return
-        port = _free_port()
-        webserver = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dagster_webserver",
-                "-m",
-                "rutter_pipeline.definitions",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(240):
-            try:
-                if requests.get(f"{url}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.5)
-        # The UI greets new local users with a newsletter dialog; mark it seen as a user's "Skip" would.
-        requests.post(f"{url}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=30).raise_for_status()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        _screenshot(f"{url}/asset-groups", SCREENSHOTS / "asset-graph.png")
-        _screenshot(f"{url}/assets/rutter/commerce/orders?view=partitions", SCREENSHOTS / "orders-partitions.png")
-        _screenshot(f"{url}/runs", SCREENSHOTS / "runs.png")
+        with dagster_webserver(env) as url:
+            # The UI greets new local users with a newsletter dialog; mark it seen as a user's "Skip" would.
+            requests.post(f"{url}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=30).raise_for_status()
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            _screenshot(f"{url}/asset-groups", SCREENSHOTS / "asset-graph.png")
+            _screenshot(f"{url}/assets/rutter/commerce/orders?view=partitions", SCREENSHOTS / "orders-partitions.png")
+            _screenshot(f"{url}/runs", SCREENSHOTS / "runs.png")
     finally:
-        if webserver is not None:
-            webserver.terminate()
-            webserver.wait(timeout=30)
         with admin.connect() as conn:
             for name in names:
                 conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

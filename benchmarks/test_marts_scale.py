@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +16,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from rutter_pipeline.defs.dbt import DBT_PROJECT_DIR, dbt_env
 from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.catalog import Kind
 from rutter_pipeline.rutter.platforms import family_of
@@ -27,6 +24,7 @@ from rutter_pipeline.warehouse.merge_postgres import merge
 from rutter_pipeline.warehouse.rows import Prepared, prepare
 from rutter_pipeline.warehouse.schema import upgrade
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
+from rutter_pipeline_tests.fixtures.processes import run_dbt
 
 ORDERS = int(os.environ.get("RUTTER_MARTS_BENCH_ORDERS", "100000"))
 SANDBOX_NOW = datetime(2025, 6, 15, tzinfo=UTC)
@@ -69,23 +67,8 @@ def _copy(
 
 
 def _dbt(url: str, args: list[str], target: Path) -> float:
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--vars",
-        json.dumps({"as_of_date": "2025-06-15"}),
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target),
-    ]
-    env = {"PATH": os.environ["PATH"], "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **dbt_env(url)}
     started = time.monotonic()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    result = run_dbt(url, [*args, "--vars", json.dumps({"as_of_date": "2025-06-15"})], target=target, timeout=None)
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.stdout[-3000:]
     return seconds

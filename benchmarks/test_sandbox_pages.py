@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ import pytest
 import requests
 
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from rutter_pipeline_tests.fixtures.processes import free_port
 
 PAGES = 100
 LIMIT = 500
@@ -52,12 +52,6 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def serve() -> Iterator:
     """Start `serve_forever(big_orders=N)` in a subprocess; every server is stopped at the end of the test."""
@@ -66,7 +60,7 @@ def serve() -> Iterator:
     def start(orders: int) -> Server:
         code = (
             "from rutter_pipeline.sandbox import serve_forever; "
-            f"serve_forever(port={_free_port()}, profile='empty', big_orders={orders}, rate_limit=None)"
+            f"serve_forever(port={free_port()}, profile='empty', big_orders={orders}, rate_limit=None)"
         )
         process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         started.append(process)

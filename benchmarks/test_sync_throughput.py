@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,18 +29,13 @@ from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from rutter_pipeline.sync.periods import month_windows
 from rutter_pipeline.warehouse import schema, warehouse_engine
 from rutter_pipeline_tests.fixtures.databases import postgres_url  # noqa: F401 - the fixture
+from rutter_pipeline_tests.fixtures.processes import free_port
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 SMALL = ORDERS // 10
 NAIVE_ROWS = 20_000
 CHANGED = 100
 WORKER = Path(__file__).with_name("sync_worker.py")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_sandbox(orders: int) -> tuple[subprocess.Popen, str]:

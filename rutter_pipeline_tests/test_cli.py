@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,8 @@ from rutter_pipeline.rutter.webhooks import SIGNATURE_HEADER, sign
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 from rutter_pipeline.warehouse.rows import strip_nuls
 from rutter_pipeline.warehouse.tables import raw_table
+from rutter_pipeline_tests.fixtures.databases import _fresh_database
+from rutter_pipeline_tests.fixtures.processes import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,14 +41,7 @@ def cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.Com
 @pytest.fixture
 def dagster_storage_url(postgres_url: str) -> Iterator[str]:
     """A second fresh database on the same server, for Dagster's run and event storage."""
-    server, name = postgres_url.rsplit("/", 1)
-    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}_dagster"))
-    yield f"{server}/{name}_dagster"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}_dagster WITH (FORCE)"))
-    admin.dispose()
+    yield from _fresh_database(postgres_url.rsplit("/", 1)[0], "postgres", mysql=False)
 
 
 @pytest.fixture
@@ -56,11 +50,8 @@ def shop_and_books() -> Iterator[Sandbox]:
     sandbox.add_connection("SHOPIFY", name="Shop", orders=80, customers=20)
     sandbox.add_connection("QUICKBOOKS", name="Books", invoices=40)
     sandbox.add_connection("AMAZON", name="Not ready", ready=False)
-    sandbox.start()
-    try:
+    with sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture
@@ -279,12 +270,6 @@ def test_webhooks_without_a_client_secret_refuse_to_start_unless_the_sandbox_is_
     finally:
         receiver.terminate()
         receiver.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_sync_into_mysql_loads_the_raw_tables_and_leaves_out_the_marts(env, shop_and_books, mysql_url) -> None:

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from rutter_pipeline.rutter.webhooks import SIGNATURE_HEADER, sign
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_SECRET, Sandbox
-from rutter_pipeline_tests.test_cli import REPO, dagster_storage_url, free_port  # noqa: F401 - a fixture
+from rutter_pipeline_tests.fixtures.processes import free_port
+from rutter_pipeline_tests.test_cli import REPO, dagster_storage_url  # noqa: F401 - a fixture
 
 READY = "Receiving Rutter webhooks at "
 

@@ -35,11 +35,8 @@ def small_shop() -> Iterator[Sandbox]:
     sandbox = Sandbox(seed=11, profile="empty")
     sandbox.add_connection("SHOPIFY", name="Shop", orders=30, customers=5)
     sandbox.add_connection("QUICKBOOKS", name="Books", invoices=10)
-    sandbox.start()
-    try:
+    with sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture

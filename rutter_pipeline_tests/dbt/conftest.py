@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from rutter_pipeline.defs.dbt import DBT_PROJECT_DIR, dbt_env_from_url
 from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.catalog import Family, Kind
 from rutter_pipeline.rutter.client import RutterClient
@@ -26,6 +22,7 @@ from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline.warehouse.loader import load_batch
 from rutter_pipeline.warehouse.schema import upgrade
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
+from rutter_pipeline_tests.fixtures.processes import run_dbt
 
 #: The sandbox generates its data relative to this day; the marts are computed as of the same day.
 SANDBOX_NOW = datetime(2025, 6, 15, tzinfo=UTC)
@@ -43,24 +40,6 @@ class BuiltWarehouse:
     output: str
     run_results: dict
     seconds: float
-
-
-def run_dbt(url: str, args: list[str], *, target: Path) -> subprocess.CompletedProcess[str]:
-    """Run the dbt CLI of this virtualenv on the project against the database at `url`."""
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target),
-    ]
-    env = {"PATH": str(Path(sys.executable).parent), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **dbt_env_from_url(url)}
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
 def _load_lists(engine: sa.Engine, sandbox: Sandbox, connection: dict) -> None:

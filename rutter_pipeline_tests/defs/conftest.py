@@ -28,11 +28,8 @@ def small_sandbox() -> Iterator[Sandbox]:
     sandbox.add_connection("QUICKBOOKS", name="Small books", invoices=60)
     sandbox.add_connection("AMAZON", name="Not ready yet", ready=False)
     sandbox.add_connection("NETSUITE", name="Needs login", needs_update=True)
-    sandbox.start()
-    try:
+    with sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture

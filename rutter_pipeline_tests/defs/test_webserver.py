@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +13,7 @@ import requests
 from rutter_pipeline.app.runtime import psycopg2_url, write_dagster_yaml
 from rutter_pipeline.defs.partitions import connection_set
 from rutter_pipeline.rutter.catalog import Family
-
-REPO = Path(__file__).resolve().parents[2]
+from rutter_pipeline_tests.fixtures.processes import dagster_webserver
 
 QUERY = """
 {
@@ -34,12 +29,6 @@ QUERY = """
   }
 }
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -58,40 +47,8 @@ def webserver(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions(connection_set(Family.COMMERCE), ["shop-a", "unknown-c"])
         instance.add_dynamic_partitions(connection_set(Family.ACCOUNTING), ["books-b", "unknown-c"])
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dagster_webserver",
-            "-m",
-            "rutter_pipeline.definitions",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{url}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"dagster-webserver did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.5)
+    with dagster_webserver(env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_ui_serves_assets_partitions_sensor_and_schedule(webserver: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,17 +24,8 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from rutter_pipeline_tests.fixtures.processes import CHROMIUM, CHROMIUM_ARGS, free_port, wait_until_serving
+
 #: The README's screenshots are refreshed only when asked (`UPDATE_SCREENSHOTS=1`), so a test run leaves the
 #: checkout as it was; otherwise they are still taken (a page that cannot be drawn fails the test), in /tmp.
 SCREENSHOTS = (
@@ -102,12 +92,6 @@ REPOSITORY = """
 SENSORS = ("rutter_connections", "refresh_marts_sensor", "rutter_webhook_readiness", "rutter_webhook_changes")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """`rutter-pipeline dev` with no configuration at all, three months of history, on a free port."""
@@ -118,7 +102,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
         RUTTER_PIPELINE_DATA_DIR=str(home / "data"),
         RUTTER_HISTORY_START=months_back(2),
     )
-    port = _free_port()
+    port = free_port()
     log = home / "dev.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -130,16 +114,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
         )
     server = DevServer(url=f"http://127.0.0.1:{port}", data_dir=home / "data", log=log)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if requests.get(f"{server.url}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"rutter-pipeline dev did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(1)
+        wait_until_serving(server.url, process, seconds=180, what_went_wrong=lambda: log.read_text()[-3000:])
         _after_first_sensor_tick(server, deadline=time.monotonic() + 180)
         for name in SENSORS:
             server.set_sensor(name, running=False)
