@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from rutter_pipeline_tests.fixtures.processes import free_port
+from rutter_pipeline_tests.fixtures.processes import free_port, successful_sync
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432")
@@ -136,15 +136,7 @@ def test_daemon_backfill_against_sync(tmp_path: Path) -> None:
             "RUTTER_REFRESH_MARTS": "0",
         }
         started = time.time()
-        done = subprocess.run(
-            [sys.executable, "-m", "rutter_pipeline.app.cli", "sync"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        successful_sync(env, cwd=tmp_path, timeout=3600)
         headless = _figures("sync (in process)", storage, started, partitions=partitions)
         print(f"dev / sync partitions per minute: {daemon['partitions_per_min'] / headless['partitions_per_min']:.2f}")
     finally:

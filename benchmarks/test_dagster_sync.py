@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -23,7 +22,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from rutter_pipeline_tests.fixtures.processes import CHROMIUM, CHROMIUM_ARGS, REPO, dagster_webserver
+from rutter_pipeline_tests.fixtures.processes import CHROMIUM, CHROMIUM_ARGS, REPO, dagster_webserver, successful_sync
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432")
@@ -39,17 +38,8 @@ def _database(admin: sa.Engine, name: str) -> str:
 
 def _sync(env: dict[str, str]) -> tuple[float, str]:
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "rutter_pipeline.app.cli", "sync"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    seconds = time.monotonic() - started
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return seconds, done.stdout
+    output = successful_sync(env)
+    return time.monotonic() - started, output
 
 
 def _screenshot(url: str, target: Path) -> None:

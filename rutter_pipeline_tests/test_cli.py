@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -201,10 +202,12 @@ def test_bad_arguments_exit_2() -> None:
     assert cli("launch", env=dict(os.environ)).returncode == 2
 
 
-def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -> None:
+@contextmanager
+def webhooks_command(env: dict[str, str], *arguments: str) -> Iterator[str]:
+    """`rutter-pipeline webhooks` on a free port until the block ends; yields the URL it says it receives at."""
     port = free_port()
     receiver = subprocess.Popen(
-        [sys.executable, "-m", "rutter_pipeline.app.cli", "webhooks", "--port", str(port)],
+        [sys.executable, "-m", "rutter_pipeline.app.cli", "webhooks", "--port", str(port), *arguments],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -212,25 +215,29 @@ def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -
     )
     try:
         assert f"127.0.0.1:{port}" in receiver.stdout.readline()
-        body = json.dumps(
-            {
-                "type": "ORDER",
-                "code": "ORDER_DELETED",
-                "connection_id": "c-1",
-                "access_token": "t",
-                "order": {"id": "order-1"},
-            }
-        ).encode()
-        reply = requests.post(
-            f"http://127.0.0.1:{port}/",
-            data=body,
-            timeout=30,
-            headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET), "Content-Type": "application/json"},
-        )
-        assert reply.json() == {"status": "deleted"}
+        yield f"http://127.0.0.1:{port}/"
     finally:
         receiver.terminate()
         receiver.wait(timeout=30)
+
+
+def post_signed(url: str, event: dict) -> dict:
+    """POST the event signed with the sandbox's secret, as the sandbox sends its webhooks; the answer's JSON."""
+    body = json.dumps(event).encode()
+    headers = {SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET), "Content-Type": "application/json"}
+    return requests.post(url, data=body, timeout=30, headers=headers).json()
+
+
+def test_webhooks_command_applies_signed_commerce_deletions(env, postgres_url) -> None:
+    deletion = {
+        "type": "ORDER",
+        "code": "ORDER_DELETED",
+        "connection_id": "c-1",
+        "access_token": "t",
+        "order": {"id": "order-1"},
+    }
+    with webhooks_command(env) as url:
+        assert post_signed(url, deletion) == {"status": "deleted"}
     engine = sa.create_engine(postgres_url)
     try:
         with engine.connect() as conn:
@@ -249,27 +256,9 @@ def test_webhooks_without_a_client_secret_refuse_to_start_unless_the_sandbox_is_
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1
     assert "RUTTER_CLIENT_SECRET" in refused.stderr and "not set" in refused.stderr
-    port = free_port()
-    receiver = subprocess.Popen(
-        [sys.executable, "-m", "rutter_pipeline.app.cli", "webhooks", "--port", str(port), "--sandbox"],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert f"127.0.0.1:{port}" in receiver.stdout.readline()
-        body = json.dumps({"type": "CONNECTION", "code": "INITIAL_UPDATE", "connection_id": "c-1"}).encode()
-        reply = requests.post(
-            f"http://127.0.0.1:{port}/",
-            data=body,
-            timeout=30,
-            headers={SIGNATURE_HEADER: sign(body, DEFAULT_CLIENT_SECRET), "Content-Type": "application/json"},
-        )
-        assert reply.json() == {"status": "queued"}
-    finally:
-        receiver.terminate()
-        receiver.wait(timeout=30)
+    readiness = {"type": "CONNECTION", "code": "INITIAL_UPDATE", "connection_id": "c-1"}
+    with webhooks_command(env, "--sandbox") as url:
+        assert post_signed(url, readiness) == {"status": "queued"}
 
 
 def test_sync_into_mysql_loads_the_raw_tables_and_leaves_out_the_marts(env, shop_and_books, mysql_url) -> None:
