@@ -96,9 +96,9 @@ def _project_files() -> list[Path]:
 
 
 class _PreparerBesidePython(DagsterDbtProjectPreparer):
-    """dagster-dbt's preparer (`dbt deps` if needed, then `dbt parse`, each under its guard against processes
-    preparing at the same time), running the dbt installed beside this Python: dagster-dbt's own looks for
-    `dbt` on PATH, which a virtualenv that is not activated (`.venv/bin/rutter-pipeline`) does not put there."""
+    """dagster-dbt's preparer (its guard against processes preparing at the same time, `dbt deps` for a project
+    with packages), whose `dbt parse` runs the dbt installed beside this Python: dagster-dbt's own looks for `dbt`
+    on PATH, which a virtualenv that is not activated (`.venv/bin/rutter-pipeline`) does not put there."""
 
     def _prepare_manifest(self, project: DbtProject) -> None:
         dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
