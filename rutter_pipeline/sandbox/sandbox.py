@@ -243,6 +243,11 @@ class Sandbox:
         return self._service.request_count
 
     @property
+    def over_limit_count(self) -> int:
+        """API requests refused (429) because they were over the organisation's rate limit."""
+        return self._service.limit.refused
+
+    @property
     def webhooks_sent(self) -> list[dict[str, Any]]:
         """Every webhook event raised so far (whether or not a URL is set)."""
         return list(self.webhooks.sent)
