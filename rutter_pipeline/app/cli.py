@@ -1,6 +1,6 @@
 """`rutter-pipeline`: run the sandbox, the Dagster UI, a headless sync, or the webhook receiver.
 
-    rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N] [--no-connection-details]
+    rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N] [--connections N] [--no-connection-details]
     rutter-pipeline dev [--port 3000] [--sandbox] [--webhooks-port 8787 [--webhooks-host 127.0.0.1]]
     rutter-pipeline sync [--sandbox]
     rutter-pipeline backfill --connection ID --from 2025-01 --to 2025-03 [--asset rutter/commerce/orders ...]
@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         "--big-orders", type=_non_negative, default=0, help="add a Shopify connection with this many orders"
     )
     sandbox.add_argument(
+        "--connections",
+        type=_non_negative,
+        default=0,
+        help="serve this many small connections instead of the default five (measuring at scale)",
+    )
+    sandbox.add_argument(
         "--no-connection-details",
         action="store_true",
         help="answer GET /connections/access_token with 404, as Rutter does for some platforms",
@@ -155,6 +161,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         port=args.port,
         seed=args.seed,
         big_orders=args.big_orders,
+        connections=args.connections,
         connection_details=not args.no_connection_details,
     )
     return 0
