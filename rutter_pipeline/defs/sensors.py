@@ -18,7 +18,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs.backfills import month_range_requests, plan_backfills
-from rutter_pipeline.defs.partitions import connection_set, month_keys
+from rutter_pipeline.defs.partitions import check_partition_ceiling, connection_set, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.client import RutterClient
@@ -116,11 +116,15 @@ def _unhealthy(last_sync_completed_at: datetime | None) -> str:
     return f"unhealthy (Rutter's last completed sync: {last})"
 
 
-def partition_requests(instance: dg.DagsterInstance, report: ConnectionReport) -> list[PartitionsRequest]:
+def partition_requests(
+    instance: dg.DagsterInstance, report: ConnectionReport, *, months: int | None = None
+) -> list[PartitionsRequest]:
     """The changes that bring each family's connection partitions in step with what Rutter lists.
 
     A ready connection is added to the partitions of each family it fills; a registered connection that Rutter
     no longer lists at all is removed (one that is only waiting or broken keeps its partition and its history).
+    Given the grid's number of `months`, adding connections past the partition ceiling raises
+    `PartitionCeilingReached` instead.
     """
     listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken)
     requests: list[PartitionsRequest] = []
@@ -129,6 +133,8 @@ def partition_requests(instance: dg.DagsterInstance, report: ConnectionReport) -
         registered = set(instance.get_dynamic_partitions(name))
         new = sorted({c.id for c in report.ready if family in c.families} - registered)
         gone = sorted(registered - listed)
+        if new and months is not None:
+            check_partition_ceiling(family, connections=len(registered - set(gone)) + len(new), months=months)
         if new:
             requests.append(dg.AddDynamicPartitionsRequest(name, new))
         if gone:
@@ -184,7 +190,7 @@ def connection_sensor(
             context.log.warning(
                 f"connection {connection_id} ({report.platforms[connection_id]}) is {why}; its data may be stale"
             )
-        partition_changes = partition_requests(context.instance, report)
+        partition_changes = partition_requests(context.instance, report, months=len(months))
         for change in partition_changes:
             if isinstance(change, dg.DeleteDynamicPartitionsRequest):
                 context.log.info(
