@@ -246,7 +246,7 @@ def test_steps_run_on_the_workers_under_one_rate_limit_and_survive_a_killed_work
         ((run_id, status),) = _finished(launcher)
         assert (run_id, status) == (killed_run, "FAILURE")
         message = _failure(instance, run_id)
-        assert "signal 9 (SIGKILL)" in message, message
+        assert "WorkerLostError: Worker exited prematurely: signal 9 (SIGKILL)" in message, message
         ((retry_id, retry_status),) = _finished(_launch(environment, "--retry", run_id))
         assert retry_status == "SUCCESS", _failure(instance, retry_id)
         assert _step_records(instance, retry_id)[0] <= {"w1@rutter-test", "w2@rutter-test"}
