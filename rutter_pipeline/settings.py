@@ -32,6 +32,10 @@ WAREHOUSE_DRIVER = "postgresql+psycopg"
 DAGSTER_STORAGE_DRIVER = "postgresql+psycopg2"
 MYSQL_DRIVER = "mysql+pymysql"
 DEFAULT_HISTORY_MONTHS = 24
+LOCAL_EXECUTOR = "local"
+CELERY_EXECUTOR = "celery"
+#: Broker URL schemes Celery reads (RabbitMQ; Redis works too).
+_BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss")
 
 _CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
 _CRON_NAMES = {
@@ -74,6 +78,10 @@ class Settings:
         freshness_hours: RUTTER_FRESHNESS_HOURS, how old a watermark may get before its check warns.
         refresh_marts: RUTTER_REFRESH_MARTS, whether `rutter-pipeline sync` rebuilds the dbt marts at the end
             (default: yes on PostgreSQL; the marts are not built on MySQL).
+        executor: RUTTER_EXECUTOR, where the steps of backfill and incremental runs execute: `local` (in the
+            run's own process) or `celery` (on Celery workers pulling from RUTTER_CELERY_BROKER_URL).
+        celery_broker_url: RUTTER_CELERY_BROKER_URL, the Celery broker (`amqp://user:password@host:5672/vhost`),
+            set exactly when the executor is `celery`.
     """
 
     client_id: str | None
@@ -92,6 +100,8 @@ class Settings:
     refresh_marts: bool = True
     sandbox: bool = False
     sandbox_reason: str = ""
+    executor: str = LOCAL_EXECUTOR
+    celery_broker_url: str | None = field(default=None, repr=False)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -119,6 +129,7 @@ class Settings:
         client_id, client_secret = _credentials(env)
         warehouse_url = database_url(env.get("WAREHOUSE_URL"), name="WAREHOUSE_URL")
         reason = _sandbox_reason(env, chosen=sandbox, has_credentials=client_id is not None)
+        executor, broker = _executor(env)
         return cls(
             sandbox=bool(reason),
             sandbox_reason=reason,
@@ -143,6 +154,8 @@ class Settings:
             rate_limit=_rate_limit(env),
             freshness_hours=_positive_int(env, "RUTTER_FRESHNESS_HOURS", 6),
             refresh_marts=_refresh_marts(env, warehouse_url),
+            executor=executor,
+            celery_broker_url=broker,
         )
 
     @property
@@ -335,6 +348,30 @@ def _rate_limit(env: Mapping[str, str]) -> tuple[int, float]:
     if match is None or int(match[1]) < 1 or float(match[2]) <= 0:
         raise SettingsError(f"RUTTER_RATE_LIMIT must be '<requests>/<seconds>' such as '500/10', got {value!r}")
     return int(match[1]), float(match[2])
+
+
+def _executor(env: Mapping[str, str]) -> tuple[str, str | None]:
+    name = env.get("RUTTER_EXECUTOR", LOCAL_EXECUTOR).lower()
+    broker = env.get("RUTTER_CELERY_BROKER_URL")
+    if name not in (LOCAL_EXECUTOR, CELERY_EXECUTOR):
+        raise SettingsError(f"RUTTER_EXECUTOR must be 'local' or 'celery', got {name!r}")
+    if name == LOCAL_EXECUTOR:
+        if broker is not None:
+            raise SettingsError(
+                "RUTTER_CELERY_BROKER_URL is set but RUTTER_EXECUTOR is not 'celery': set RUTTER_EXECUTOR=celery to "
+                "run steps on Celery workers, or unset RUTTER_CELERY_BROKER_URL"
+            )
+        return name, None
+    example = "amqp://user:password@host:5672/vhost"
+    if broker is None:
+        raise SettingsError(f"RUTTER_EXECUTOR=celery needs RUTTER_CELERY_BROKER_URL, the broker, e.g. {example}")
+    scheme = broker.partition("://")[0].lower()
+    if "://" not in broker or scheme not in _BROKER_SCHEMES:
+        # Never echo the value: it usually carries the broker's password.
+        raise SettingsError(
+            f"RUTTER_CELERY_BROKER_URL must be a broker URL such as {example} (schemes: {', '.join(_BROKER_SCHEMES)})"
+        )
+    return name, broker
 
 
 def process_settings(*, sandbox: bool = False) -> Settings:

@@ -1,6 +1,6 @@
 """`rutter-pipeline`: run the sandbox, the Dagster UI, a headless sync, or the webhook receiver.
 
-    rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N] [--no-connection-details]
+    rutter-pipeline sandbox --port 8765 [--seed 7] [--big-orders N] [--connections N] [--no-connection-details]
     rutter-pipeline dev [--port 3000] [--sandbox] [--webhooks-port 8787 [--webhooks-host 127.0.0.1]]
     rutter-pipeline sync [--sandbox]
     rutter-pipeline backfill --connection ID --from 2025-01 --to 2025-03 [--asset rutter/commerce/orders ...]

@@ -9,6 +9,7 @@ import dagster as dg
 from rutter_pipeline.defs.assets import rutter_assets
 from rutter_pipeline.defs.checks import checks_job, rutter_checks
 from rutter_pipeline.defs.dbt import dbt_resource, refresh_marts_job, refresh_marts_sensor, underwriting_marts
+from rutter_pipeline.defs.executors import step_executor
 from rutter_pipeline.defs.incremental import incremental_jobs
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_month_partitions
@@ -48,8 +49,9 @@ def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything Dagster shows for rutter-pipeline, configured by `settings`."""
     grids = connection_month_partitions(settings.history_start)
-    backfills = list(backfill_jobs(grids).values())
-    incrementals = incremental_jobs(grids)
+    executor = step_executor(settings)
+    backfills = list(backfill_jobs(grids, executor_def=executor).values())
+    incrementals = incremental_jobs(grids, executor_def=executor)
     # The marts are PostgreSQL SQL: on a MySQL warehouse the raw tables are the product.
     marts = settings.has_marts
     return dg.Definitions(

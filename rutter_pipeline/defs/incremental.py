@@ -64,13 +64,19 @@ def rows_per_partition(summary: sync.SyncSummary, *, endpoint: Endpoint, months:
     return rows
 
 
-def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.JobDefinition:
+def incremental_job(
+    family: Family,
+    *,
+    partitions_def: dg.MultiPartitionsDefinition,
+    executor_def: dg.ExecutorDefinition = dg.in_process_executor,
+) -> dg.JobDefinition:
     """The job that pulls one connection's changes to a family's endpoints; partitioned by the family's connections.
 
     Args:
         family: commerce or accounting.
         partitions_def: the family's (connection, month) grid, whose month partitions the pull's
             materializations are recorded on.
+        executor_def: where the job's steps execute (in process, or on Celery workers).
     """
 
     @dg.op(name=f"pull_{family.value}_changes", out=dg.Out(dg.Nothing))
@@ -103,7 +109,7 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
     @dg.job(
         name=incremental_job_name(family),
         partitions_def=connection_partitions(family),
-        executor_def=dg.in_process_executor,
+        executor_def=executor_def,
         tags={PULL_TAG: "incremental"},
         description=f"Pull the changes of one {family.value} connection since its watermarks"
         + (", then its deletions." if family is Family.ACCOUNTING else "; deletions arrive by webhook."),
@@ -118,9 +124,13 @@ def incremental_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinit
     return _incremental
 
 
-def incremental_jobs(grids: FamilyGrids) -> dict[Family, dg.JobDefinition]:
-    """The incremental job of each family."""
-    return {family: incremental_job(family, partitions_def=grids[family]) for family in Family}
+def incremental_jobs(
+    grids: FamilyGrids, *, executor_def: dg.ExecutorDefinition = dg.in_process_executor
+) -> dict[Family, dg.JobDefinition]:
+    """The incremental job of each family, its steps executed by `executor_def`."""
+    return {
+        family: incremental_job(family, partitions_def=grids[family], executor_def=executor_def) for family in Family
+    }
 
 
 def _materialization(

@@ -1,6 +1,7 @@
 """Backfill jobs: one per family, materializing all of the family's assets for one (connection, month).
 
-Runs execute in process: a run is one connection-month of a few endpoints, so a process per run is enough.
+A run's one step executes in the run's process, or on a Celery worker when RUTTER_EXECUTOR=celery
+(`defs/executors.py`).
 """
 
 from __future__ import annotations
@@ -22,21 +23,28 @@ def backfill_job_name(family: Family) -> str:
     return f"{family.value}_backfill"
 
 
-def backfill_job(family: Family, *, partitions_def: dg.MultiPartitionsDefinition) -> dg.UnresolvedAssetJobDefinition:
+def backfill_job(
+    family: Family,
+    *,
+    partitions_def: dg.MultiPartitionsDefinition,
+    executor_def: dg.ExecutorDefinition = dg.in_process_executor,
+) -> dg.UnresolvedAssetJobDefinition:
     """The job that backfills every asset of one family for one (connection, month) partition of its grid."""
     return dg.define_asset_job(
         name=backfill_job_name(family),
         selection=dg.AssetSelection.groups(group_name(family)).without_checks(),
         partitions_def=partitions_def,
-        executor_def=dg.in_process_executor,
+        executor_def=executor_def,
         tags={PULL_TAG: "backfill"},
         description=f"Backfill every {family.value} endpoint of one connection for one month.",
     )
 
 
-def backfill_jobs(grids: FamilyGrids) -> dict[Family, dg.UnresolvedAssetJobDefinition]:
-    """The backfill job of each family, on the family's grid."""
-    return {family: backfill_job(family, partitions_def=grids[family]) for family in Family}
+def backfill_jobs(
+    grids: FamilyGrids, *, executor_def: dg.ExecutorDefinition = dg.in_process_executor
+) -> dict[Family, dg.UnresolvedAssetJobDefinition]:
+    """The backfill job of each family, on the family's grid, its steps executed by `executor_def`."""
+    return {family: backfill_job(family, partitions_def=grids[family], executor_def=executor_def) for family in Family}
 
 
 def connection_tags(connection_id: str, *, pull: str, label: str | None = None) -> dict[str, str]:

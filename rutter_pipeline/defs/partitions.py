@@ -26,6 +26,33 @@ CONNECTION = "connection"
 MONTH = "month"
 MONTH_FORMAT = "%Y-%m"
 
+#: Dagster recommends at most 100,000 partitions per asset (the UI's asset and backfill pages and the daemon slow
+#: down past it); new connections are refused a margin before it. docs/scaling.md says how to go past it.
+RECOMMENDED_PARTITIONS_PER_ASSET = 100_000
+PARTITION_CEILING = 90_000
+
+
+class PartitionCeilingReached(RuntimeError):
+    """Registering more connections would take a family's assets past the partition ceiling."""
+
+
+def check_partition_ceiling(family: Family, *, connections: int, months: int) -> None:
+    """Refuse a number of connections whose (connection, month) partitions per asset would pass the ceiling.
+
+    Raises:
+        PartitionCeilingReached: naming the figures and where the way past it is written down.
+    """
+    ceiling = PARTITION_CEILING
+    if connections * months > ceiling:
+        raise PartitionCeilingReached(
+            f"{connections:,} {family.value} connections × {months} months = {connections * months:,} partitions "
+            f"per asset, over this deployment's ceiling of {ceiling:,} (Dagster recommends at most "
+            f"{RECOMMENDED_PARTITIONS_PER_ASSET:,}); no connection was added. Shard the connections over several "
+            "code locations (docs/scaling.md, 'Past the partition ceiling'), or start the history later "
+            "(RUTTER_HISTORY_START)"
+        )
+
+
 #: The (connection, month) grid of each family's assets.
 FamilyGrids = dict[Family, dg.MultiPartitionsDefinition]
 

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import dagster as dg
 import sqlalchemy as sa
 
 from rutter_pipeline.defs.backfills import month_range_requests, plan_backfills
-from rutter_pipeline.defs.partitions import connection_set, month_keys
+from rutter_pipeline.defs.partitions import check_partition_ceiling, connection_set, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
 from rutter_pipeline.rutter.errors import RutterError
-from rutter_pipeline.warehouse.connections import record_connections
+from rutter_pipeline.warehouse.connections import LastLook, ready_at_last_look, record_connections
 
 SENSOR_NAME = "rutter_connections"
 
@@ -65,13 +66,28 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str
     A connection whose status cannot be read is reported as broken with the error code and does not stop the
     survey of the others. With a warehouse `engine`, what was found is recorded in `rutter._connections`, with
     `source` (`sandbox`, or the Rutter API URL; default the client's base URL) saying where it came from.
+
+    The connections are listed once; with an `engine`, `/connections/status` is asked only of connections that
+    are new, were not ready at the last look, or whose listed status (active, unhealthy, needs_reauth, ...) has
+    changed since: at thousands of connections a status request each per tick would spend most of the
+    organisation's rate limit before any data moves.
     """
     report = ConnectionReport()
+    known: dict[str, LastLook] = {}
+    if engine is not None:
+        with engine.connect() as db:
+            known = ready_at_last_look(db)
     for connection in client.list_connections():
         report.platforms[connection.id] = connection.platform
         report.seen.append(connection)
         if "|" in connection.id:
             report.broken[connection.id] = "id contains '|', which partition keys cannot hold"
+            continue
+        last = known.get(connection.id)
+        if last is not None and last.listed_status == connection.status:
+            report.ready.append(connection)
+            if last.is_healthy is False:
+                report.unhealthy[connection.id] = _unhealthy(last.last_sync_completed_at)
             continue
         try:
             status = client.connection_status(connection.access_token)
@@ -88,19 +104,27 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str
         else:
             report.ready.append(connection)
             if status.is_healthy is False:
-                last = status.last_sync_completed_at.isoformat() if status.last_sync_completed_at else "never"
-                report.unhealthy[connection.id] = f"unhealthy (Rutter's last completed sync: {last})"
+                report.unhealthy[connection.id] = _unhealthy(status.last_sync_completed_at)
     if engine is not None:
         with engine.begin() as tx:
             record_connections(tx, seen=report.seen, statuses=report.statuses, source=source or client.base_url)
     return report
 
 
-def partition_requests(instance: dg.DagsterInstance, report: ConnectionReport) -> list[PartitionsRequest]:
+def _unhealthy(last_sync_completed_at: datetime | None) -> str:
+    last = last_sync_completed_at.isoformat() if last_sync_completed_at else "never"
+    return f"unhealthy (Rutter's last completed sync: {last})"
+
+
+def partition_requests(
+    instance: dg.DagsterInstance, report: ConnectionReport, *, months: int | None = None
+) -> list[PartitionsRequest]:
     """The changes that bring each family's connection partitions in step with what Rutter lists.
 
     A ready connection is added to the partitions of each family it fills; a registered connection that Rutter
     no longer lists at all is removed (one that is only waiting or broken keeps its partition and its history).
+    Given the grid's number of `months`, adding connections past the partition ceiling raises
+    `PartitionCeilingReached` instead.
     """
     listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken)
     requests: list[PartitionsRequest] = []
@@ -109,6 +133,8 @@ def partition_requests(instance: dg.DagsterInstance, report: ConnectionReport) -
         registered = set(instance.get_dynamic_partitions(name))
         new = sorted({c.id for c in report.ready if family in c.families} - registered)
         gone = sorted(registered - listed)
+        if new and months is not None:
+            check_partition_ceiling(family, connections=len(registered - set(gone)) + len(new), months=months)
         if new:
             requests.append(dg.AddDynamicPartitionsRequest(name, new))
         if gone:
@@ -164,7 +190,7 @@ def connection_sensor(
             context.log.warning(
                 f"connection {connection_id} ({report.platforms[connection_id]}) is {why}; its data may be stale"
             )
-        partition_changes = partition_requests(context.instance, report)
+        partition_changes = partition_requests(context.instance, report, months=len(months))
         for change in partition_changes:
             if isinstance(change, dg.DeleteDynamicPartitionsRequest):
                 context.log.info(

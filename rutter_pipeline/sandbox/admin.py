@@ -17,6 +17,9 @@ class SandboxControls(Protocol):
     @property
     def request_count(self) -> int: ...
 
+    @property
+    def over_limit_count(self) -> int: ...
+
     def connections(self) -> list[dict[str, Any]]: ...
 
     def truth(self, connection_id: str, path: str) -> Iterable[dict[str, Any]]: ...
@@ -113,7 +116,7 @@ class AdminApi:
         return {"ids": sorted(self.sandbox.deleted_ids(args["connection_id"], args["path"]))}
 
     def _stats(self, args: dict[str, Any]) -> Any:
-        return {"request_count": self.sandbox.request_count}
+        return {"request_count": self.sandbox.request_count, "over_limit_count": self.sandbox.over_limit_count}
 
     def _create(self, args: dict[str, Any]) -> Any:
         return self.sandbox.create(args["connection_id"], args["path"], args.get("fields"))

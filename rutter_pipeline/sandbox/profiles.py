@@ -81,6 +81,24 @@ def default_connections() -> list[dict]:
     ]
 
 
+def many_connections(count: int) -> list[dict]:
+    """The `many` profile: `count` small connections (a few dozen objects each), for measuring at scale.
+
+    Two of every three are Shopify stores, the third a QuickBooks company; one in 25 has not finished its
+    initial sync, so each survey still has connections to ask about.
+    """
+    shop, books = scaled(SHOPIFY_COUNTS, 0.005), scaled(QUICKBOOKS_COUNTS, 0.01)
+    return [
+        {
+            "platform": "QUICKBOOKS" if i % 3 == 2 else "SHOPIFY",
+            "name": f"{'Books' if i % 3 == 2 else 'Shop'} {i + 1:05d}",
+            "counts": books if i % 3 == 2 else shop,
+            "ready": i % 25 != 24,
+        }
+        for i in range(count)
+    ]
+
+
 def anchor_ms(now: datetime | None) -> int:
     """The anchor all generated timestamps are relative to: `now` rounded down to the day (UTC)."""
     moment = now or datetime.now(UTC)

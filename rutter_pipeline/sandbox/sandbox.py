@@ -20,7 +20,7 @@ from rutter_pipeline.sandbox.world import World
 
 DEFAULT_CLIENT_ID = "sandbox-client-id"
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
-PROFILES = ("default", "empty")
+PROFILES = ("default", "empty", "many")
 
 
 class Sandbox:
@@ -31,7 +31,8 @@ class Sandbox:
         client_id: the organisation's client id (Basic auth user).
         client_secret: the organisation's client secret (Basic auth password, webhook signing key).
         profile: `default` (Shopify, QuickBooks, Xero, Amazon not ready, NetSuite needing re-authentication)
-            or `empty` (no connections; add them with `add_connection`).
+            or `empty` (no connections; add them with `add_connection`), or `many` (`connections` small ones).
+        connections: how many connections the `many` profile has (see `profiles.many_connections`).
         big_orders: when > 0, an extra Shopify connection with this many orders, served from a bounded index.
         data_dir: where the SQLite index lives (a temporary directory, removed on `stop`, when None).
         webhook_url: where signed webhooks are POSTed (none are sent when None).
@@ -53,6 +54,7 @@ class Sandbox:
         client_secret: str = DEFAULT_CLIENT_SECRET,
         profile: str = "default",
         big_orders: int = 0,
+        connections: int = 0,
         data_dir: str | Path | None = None,
         webhook_url: str | None = None,
         rate_limit: tuple[int, float] | None = (500, 10.0),
@@ -65,6 +67,8 @@ class Sandbox:
             raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
         if big_orders < 0:
             raise ValueError("big_orders must be >= 0")
+        if (profile == "many") != (connections > 0):
+            raise ValueError("the 'many' profile needs connections > 0, and only it takes connections")
         self._own_dir = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="rutter-sandbox-") if data_dir is None else data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +91,8 @@ class Sandbox:
         if profile == "default":
             for spec in profiles.default_connections():
                 self.world.add_connection(spec.pop("platform"), **spec)
+        for spec in profiles.many_connections(connections):
+            self.world.add_connection(spec.pop("platform"), **spec)
         if big_orders:
             self.world.add_connection("SHOPIFY", name="Shopify large store", counts=profiles.big_store(big_orders))
         self.world.store.build_indexes()
@@ -242,6 +248,11 @@ class Sandbox:
     def request_count(self) -> int:
         """Requests served so far (API and admin)."""
         return self._service.request_count
+
+    @property
+    def over_limit_count(self) -> int:
+        """API requests refused (429) because they were over the organisation's rate limit."""
+        return self._service.limit.refused
 
     @property
     def webhooks_sent(self) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -56,3 +57,25 @@ def record_connections(
             # Keep the last known health rather than forgetting it.
             changes = {key: value for key, value in changes.items() if key not in _HEALTH}
         conn.execute(upsert(conn, connections, values, keys=["id"], changes=changes))
+
+
+@dataclass(frozen=True)
+class LastLook:
+    """What the last survey read of a connection that was ready then."""
+
+    #: The connection's `status` in `GET /connections` at that look (active, unhealthy, ...).
+    listed_status: str | None
+    is_healthy: bool | None
+    last_sync_completed_at: datetime | None
+
+
+def ready_at_last_look(conn: sa.Connection) -> dict[str, LastLook]:
+    """The connections whose last read `/connections/status` said ready, neither needing re-authentication nor
+    disabled, by id."""
+    c = connections.c
+    query = sa.select(c.id, c.status, c.is_healthy, c.last_sync_completed_at).where(
+        c.is_ready.is_(True),
+        sa.or_(c.needs_update.is_(None), c.needs_update.is_(False)),
+        sa.or_(c.is_disabled.is_(None), c.is_disabled.is_(False)),
+    )
+    return {row.id: LastLook(row.status, row.is_healthy, row.last_sync_completed_at) for row in conn.execute(query)}

@@ -17,6 +17,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--big-orders", type=non_negative, default=0, help="add a Shopify connection with this many orders"
     )
     parser.add_argument(
+        "--connections",
+        type=non_negative,
+        default=0,
+        help="serve this many small connections instead of the default five (measuring at scale)",
+    )
+    parser.add_argument(
         "--no-connection-details",
         action="store_true",
         help="answer GET /connections/access_token with 404, as Rutter does for some platforms",
@@ -33,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         seed=args.seed,
         big_orders=args.big_orders,
+        connections=args.connections,
         connection_details=not args.no_connection_details,
     )
     return EXIT_OK
