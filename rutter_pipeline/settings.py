@@ -73,6 +73,8 @@ class Settings:
         freshness_hours: RUTTER_FRESHNESS_HOURS, how old a watermark may get before its check warns.
         refresh_marts: RUTTER_REFRESH_MARTS, whether `rutter-pipeline sync` rebuilds the dbt marts at the end
             (default: yes on PostgreSQL; the marts are not built on MySQL).
+        reporting_currency: RUTTER_REPORTING_CURRENCY (default USD), the one currency the marts total
+            connections in.
     """
 
     client_id: str | None
@@ -89,6 +91,7 @@ class Settings:
     rate_limit: tuple[int, float]
     freshness_hours: int
     refresh_marts: bool = True
+    reporting_currency: str = "USD"
     sandbox: bool = False
     sandbox_reason: str = ""
 
@@ -142,6 +145,7 @@ class Settings:
             rate_limit=_rate_limit(env),
             freshness_hours=_positive_int(env, "RUTTER_FRESHNESS_HOURS", 6),
             refresh_marts=_refresh_marts(env, warehouse_url),
+            reporting_currency=_reporting_currency(env),
         )
 
     @property
@@ -284,6 +288,15 @@ def _valid_cron_field(part: str, index: int) -> bool:
     return True
 
 
+def _reporting_currency(env: Mapping[str, str]) -> str:
+    value = env.get("RUTTER_REPORTING_CURRENCY", "USD").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise SettingsError(
+            f"RUTTER_REPORTING_CURRENCY must be an ISO 4217 currency code of three letters, such as USD; got {value!r}"
+        )
+    return value
+
+
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     value = env.get(name)
     if value is None:
@@ -353,6 +366,15 @@ def export(variables: Mapping[str, str | None]) -> dict[str, str | None]:
         else:
             os.environ[name] = value
     return previous
+
+
+def dbt_vars() -> dict[str, str]:
+    """The dbt project's vars this process sets (`--vars`): the reporting currency of the marts.
+
+    Raises:
+        SettingsError: RUTTER_REPORTING_CURRENCY is malformed.
+    """
+    return {"reporting_currency": _reporting_currency({k: v for k, v in os.environ.items() if v.strip()})}
 
 
 def dbt_variable(name: str, default: str = "") -> str:

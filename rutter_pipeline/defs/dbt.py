@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import PULL_TAG
 from rutter_pipeline.defs.resources import WarehouseResource
 from rutter_pipeline.rutter import catalog
-from rutter_pipeline.settings import dbt_variable, export
+from rutter_pipeline.settings import dbt_variable, dbt_vars, export
 
 #: The dbt project, kept beside the package in the repository.
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_models"
@@ -197,6 +198,7 @@ def sources_state(engine: sa.Engine, *, today: date | None = None) -> str:
             digest.update(repr(tuple(row)).encode())
     for path in sorted(_project_files()):
         digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode() + path.read_bytes())
+    digest.update(json.dumps(dbt_vars()).encode())  # another reporting currency, other marts
     digest.update((today or datetime.now(UTC).date()).isoformat().encode())
     return digest.hexdigest()
 
@@ -249,7 +251,7 @@ def underwriting_marts(context, dbt: DbtCliResource, warehouse: WarehouseResourc
     # dbt reads its profile's variables from the environment it inherits when it is started.
     previous = export(dbt_env(engine.url))
     try:
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context)
     finally:
         export(previous)
     yield from invocation.stream()

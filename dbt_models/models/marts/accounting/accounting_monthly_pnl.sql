@@ -1,5 +1,11 @@
--- Monthly revenue, costs and net income per accounting connection: from the platform's monthly income
--- statements, and from the general ledger (journal entry lines by account category) for months without one.
+-- Monthly revenue, costs and net income per accounting connection, from two sources kept apart:
+-- `source = 'statement'`: the platform's monthly income statements, one row per basis the platform reported
+--   (`basis`: accrual, cash or unknown, from the statement's `accounting_standard`);
+-- `source = 'ledger'`: the general ledger, journal entry lines summed by account category (`basis` unknown:
+--   the ledger does not say which basis the books are kept on).
+-- The two do not have to tie (a ledger copy may be partial); `is_preferred` marks the one row per connection
+-- and month an analyst should read: a statement (accrual, then cash, then unknown) where there is one, else the
+-- ledger. Months after the as-of month never appear; the as-of month is flagged `is_partial_month`.
 with
 
 statements as (
@@ -20,24 +26,28 @@ accounts as (
 
 ),
 
-monthly_statements as (
+statement_months as (
 
-    -- one statement per month: accrual before cash basis, then the most recently refreshed
-    select distinct on (connection_id, date_trunc('month', start_date))
+    -- one statement per month and basis: the most recently refreshed
+    select distinct on (connection_id, date_trunc('month', start_date), basis)
         connection_id,
         date_trunc('month', start_date)::date as month,
+        basis,
+        currency_code,
         total_income as revenue,
         total_cost_of_sales as cost_of_sales,
         total_expenses as operating_expenses,
         net_income,
-        'income_statement' as source
-    from statements
-    where end_date - start_date < 32
-    order by
-        connection_id,
-        date_trunc('month', start_date),
-        accounting_standard = 'accrual' desc,
-        synced_at desc
+        'statement' as source
+    from (
+        select
+            *,
+            case when accounting_standard in ('accrual', 'cash') then accounting_standard else 'unknown' end
+                as basis
+        from statements
+        where end_date - start_date < 32
+    ) as monthly_statements
+    order by connection_id, date_trunc('month', start_date), basis, synced_at desc
 
 ),
 
@@ -46,6 +56,8 @@ ledger_months as (
     select
         journal_lines.connection_id,
         date_trunc('month', journal_lines.transaction_date)::date as month,
+        'unknown' as basis,
+        journal_lines.currency_code,
         -- income accounts are credited (negative lines), costs and expenses debited (positive lines)
         coalesce(-sum(journal_lines.amount) filter (where accounts.category = 'income'), 0) as revenue,
         coalesce(sum(journal_lines.amount) filter (where accounts.account_type = 'cost_of_goods_sold'), 0)
@@ -58,49 +70,67 @@ ledger_months as (
     from journal_lines
     inner join accounts on accounts.account_id = journal_lines.account_id
     where journal_lines.transaction_date is not null
-    group by 1, 2
-
-),
-
-ledger_only_months as (
-
-    select
-        ledger_months.connection_id,
-        ledger_months.month,
-        ledger_months.revenue,
-        ledger_months.cost_of_sales,
-        ledger_months.operating_expenses,
-        ledger_months.revenue - ledger_months.cost_of_sales - ledger_months.operating_expenses as net_income,
-        'journal_entries' as source
-    from ledger_months
-    left join monthly_statements
-        on monthly_statements.connection_id = ledger_months.connection_id
-        and monthly_statements.month = ledger_months.month
-    where monthly_statements.connection_id is null
+    group by 1, 2, 3, 4
 
 ),
 
 combined as (
 
-    select * from monthly_statements
+    select * from statement_months
     union all
-    select * from ledger_only_months
+    select
+        connection_id,
+        month,
+        basis,
+        currency_code,
+        revenue,
+        cost_of_sales,
+        operating_expenses,
+        revenue - cost_of_sales - operating_expenses as net_income,
+        'ledger' as source
+    from ledger_months
+
+),
+
+current_or_past as (
+
+    select * from combined
+    where month <= date_trunc('month', {{ as_of_date() }})::date
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by connection_id, month
+            order by source = 'statement' desc, basis = 'accrual' desc, basis = 'cash' desc, currency_code
+        ) = 1 as is_preferred
+    from current_or_past
 
 ),
 
 final as (
 
     select
-        connection_id || '-' || to_char(month, 'YYYY-MM') as connection_month_id,
+        connection_id || '-' || to_char(month, 'YYYY-MM') || '-' || source || '-' || basis || '-'
+            || coalesce(currency_code, 'unknown') as connection_month_id,
         connection_id,
         month,
+        source,
+        basis,
+        is_preferred,
+        month = date_trunc('month', {{ as_of_date() }})::date as is_partial_month,
+        currency_code,
         revenue,
         cost_of_sales,
         revenue - cost_of_sales as gross_profit,
         operating_expenses,
         net_income,
-        source
-    from combined
+        round((revenue - cost_of_sales) / nullif(revenue, 0), 4) as gross_margin,
+        round(net_income / nullif(revenue, 0), 4) as net_margin
+    from ranked
 
 )
 

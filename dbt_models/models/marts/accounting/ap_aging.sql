@@ -1,4 +1,5 @@
--- One row per accounting connection: open bills by days past due at the as-of date.
+-- One row per accounting connection and currency: open bills by days past due at the as-of date, open bill
+-- credit memos netted. The balances are those Rutter reported at the last sync: an aging of the run date.
 with
 
 bills as (
@@ -7,9 +8,15 @@ bills as (
 
 ),
 
+credit_memos as (
+
+    select * from {{ ref('stg_rutter__accounting_bill_credit_memos') }}
+
+),
+
 final as (
 
-    {{ aging_buckets_by_connection('bills', open_count_as='open_bill_count') }}
+    {{ aging_buckets_by_connection('bills', open_count_as='open_bill_count', credit_memos='credit_memos') }}
 
 )
 
