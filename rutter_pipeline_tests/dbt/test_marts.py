@@ -28,7 +28,7 @@ def test_dbt_build_passes_every_model_and_test(built_warehouse: BuiltWarehouse) 
     statuses = Counter(r["status"] for r in results)
     assert set(statuses) <= {"success", "pass"}, statuses
     kinds = Counter(r["unique_id"].split(".")[0] for r in results)
-    assert kinds["model"] == 58 and kinds["unit_test"] >= 6 and kinds["test"] >= 150, kinds
+    assert kinds["model"] == 66 and kinds["unit_test"] >= 6 and kinds["test"] >= 150, kinds
     print(f"\ndbt build on the default sandbox data: {built_warehouse.seconds:.1f}s, {dict(kinds)}")
 
 
@@ -261,3 +261,44 @@ def test_dim_connections_has_one_row_per_connection_with_its_health(built_wareho
     }
     ready = rows[rows.health == "healthy"]
     assert ready.last_sync_completed_at.notna().all()
+
+
+def test_receivables_concentration_matches_raw_invoices(built_warehouse: BuiltWarehouse) -> None:
+    invoices = _frame(
+        built_warehouse,
+        "select connection_id, customer_id, status, amount_due, issue_date from rutter.accounting_invoices "
+        "where _deleted_at is null and customer_id is not null",
+    )
+    mart = _frame(built_warehouse, "select * from analytics.fct_customer_concentration").set_index("connection_id")
+    checked = 0
+    for connection_id, rows in invoices.groupby("connection_id"):
+        open_ = rows[(rows.amount_due.fillna(0) > 0) & ~rows.status.isin(["void", "draft", "rejected", "paid"])]
+        by_customer = sorted(
+            (sum(map(_money, group.amount_due)) for _, group in open_.groupby("customer_id")), reverse=True
+        )
+        total = sum(by_customer)
+        row = mart.loc[connection_id]
+        assert _money(row.open_receivables) == total
+        assert _money(row.top_1_receivables_share) == round(by_customer[0] / total, 4)
+        assert _money(row.top_5_receivables_share) == round(sum(by_customer[:5]) / total, 4)
+        checked += 1
+    assert checked >= 3
+
+
+def test_one_summary_row_per_connection_and_totals_only_in_the_reporting_currency(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    summary = _frame(built_warehouse, "select * from analytics.fct_underwriting_summary").set_index("connection_id")
+    assert set(summary.index) == {c["id"] for c in built_warehouse.connections}
+    by_platform = {c["platform"]: c["id"] for c in built_warehouse.connections}
+    xero, shopify = summary.loc[by_platform["XERO"]], summary.loc[by_platform["SHOPIFY"]]
+    # the sandbox's Xero books are in GBP and Rutter gives no GBP/USD rate: flagged, left out of the totals
+    assert xero.currency_code == "GBP" and not xero.is_convertible and xero.revenue_reporting is None
+    assert xero.revenue is not None and xero.pnl_source == "statement"
+    assert shopify.currency_code == "USD" and shopify.is_convertible and shopify.net_sales is not None
+    totals = _frame(built_warehouse, "select * from analytics.fct_reporting_currency_totals").iloc[0]
+    assert totals.reporting_currency == "USD" and totals.unconverted_connection_count == 1
+    assert by_platform["XERO"] in totals.unconverted_connections
+    converted = summary[summary.is_convertible]
+    assert _money(totals.revenue) == sum(_money(v) for v in converted.revenue_reporting.dropna())
+    assert _money(totals.net_sales) == sum(_money(v) for v in converted.net_sales_reporting.dropna())

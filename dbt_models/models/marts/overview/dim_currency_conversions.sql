@@ -37,7 +37,7 @@ used as (
 
 used_with_home as (
 
-    select
+    select distinct
         used.connection_id,
         coalesce(upper(used.currency_code), home.home_currency_code) as currency_code,
         home.home_currency_code,
