@@ -106,7 +106,7 @@ def test_monthly_net_sales_and_refund_rate_match_raw_orders(built_warehouse: Bui
             built_warehouse,
             "select to_char(month, 'YYYY-MM') as month, currency_code, is_partial_month, gross_merchandise_sales, "
             "sales_before_refunds, tax, refunds, net_sales, refund_rate "
-            "from analytics.commerce_monthly_metrics where connection_id = :c",
+            "from analytics.fct_commerce_monthly_sales where connection_id = :c",
             c=store["id"],
         ).set_index("month")
         assert marts.currency_code.nunique() == 1, "a store sells in one currency in the sandbox"
@@ -147,7 +147,7 @@ def _bucket(days: int) -> str:
     return "days_61_90" if days <= 90 else "over_90"
 
 
-@pytest.mark.parametrize(("table", "mart"), [("accounting_invoices", "ar_aging"), ("accounting_bills", "ap_aging")])
+@pytest.mark.parametrize(("table", "mart"), [("accounting_invoices", "fct_ar_aging"), ("accounting_bills", "fct_ap_aging")])
 def test_aging_matches_raw_documents(
     built_warehouse: BuiltWarehouse,
     as_of,
@@ -203,14 +203,14 @@ def test_connection_overview_counts_every_connection(built_warehouse: BuiltWareh
 @pytest.mark.parametrize(
     "mart",
     [
-        "accounting_monthly_pnl",
-        "accounting_working_capital",
+        "fct_monthly_pnl",
+        "fct_working_capital",
         "dim_accounts",
         "fct_order_lines",
         "fct_refunds",
         "dim_commerce_customers",
         "fct_bills",
-        "ap_aging",
+        "fct_ap_aging",
     ],
 )
 def test_every_mart_has_rows(built_warehouse: BuiltWarehouse, mart: str) -> None:
@@ -222,7 +222,7 @@ def test_pnl_keeps_statements_and_ledger_apart(built_warehouse: BuiltWarehouse, 
     by_platform = {c["platform"]: c["id"] for c in built_warehouse.connections}
     pnl = _frame(
         built_warehouse,
-        "select connection_id, month, source, basis, is_preferred, net_income from analytics.accounting_monthly_pnl",
+        "select connection_id, month, source, basis, is_preferred, net_income from analytics.fct_monthly_pnl",
     )
     assert pnl.month.max() <= as_of.replace(day=1), "never a month after the as-of month"
     sources = pnl.groupby("connection_id").source.agg(set)

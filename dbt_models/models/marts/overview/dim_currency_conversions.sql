@@ -25,13 +25,13 @@ used as (
 
     select connection_id, home_currency_code as currency_code from home
     union
-    select connection_id, currency_code from {{ ref('commerce_monthly_metrics') }}
+    select connection_id, currency_code from {{ ref('fct_commerce_monthly_sales') }}
     union
-    select connection_id, currency_code from {{ ref('ar_aging') }}
+    select connection_id, currency_code from {{ ref('fct_ar_aging') }}
     union
-    select connection_id, currency_code from {{ ref('ap_aging') }}
+    select connection_id, currency_code from {{ ref('fct_ap_aging') }}
     union
-    select connection_id, currency_code from {{ ref('accounting_monthly_pnl') }}
+    select connection_id, currency_code from {{ ref('fct_monthly_pnl') }}
 
 ),
 

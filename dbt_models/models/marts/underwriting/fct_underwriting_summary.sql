@@ -32,7 +32,7 @@ conversions as (
 
 sales as (
 
-    select * from {{ ref('commerce_monthly_metrics') }}
+    select * from {{ ref('fct_commerce_monthly_sales') }}
 
 ),
 
@@ -44,26 +44,26 @@ commerce_margin as (
 
 pnl as (
 
-    select * from {{ ref('accounting_monthly_pnl') }}
+    select * from {{ ref('fct_monthly_pnl') }}
     where is_preferred
 
 ),
 
 ar as (
 
-    select * from {{ ref('ar_aging') }}
+    select * from {{ ref('fct_ar_aging') }}
 
 ),
 
 ap as (
 
-    select * from {{ ref('ap_aging') }}
+    select * from {{ ref('fct_ap_aging') }}
 
 ),
 
 working_capital as (
 
-    select * from {{ ref('accounting_working_capital') }}
+    select * from {{ ref('fct_working_capital') }}
 
 ),
 
