@@ -147,7 +147,9 @@ def _bucket(days: int) -> str:
     return "days_61_90" if days <= 90 else "over_90"
 
 
-@pytest.mark.parametrize(("table", "mart"), [("accounting_invoices", "fct_ar_aging"), ("accounting_bills", "fct_ap_aging")])
+@pytest.mark.parametrize(
+    ("table", "mart"), [("accounting_invoices", "fct_ar_aging"), ("accounting_bills", "fct_ap_aging")]
+)
 def test_aging_matches_raw_documents(
     built_warehouse: BuiltWarehouse,
     as_of,
