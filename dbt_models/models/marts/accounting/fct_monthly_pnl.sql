@@ -26,6 +26,13 @@ accounts as (
 
 ),
 
+home as (
+
+    -- an amount without a currency code is in the connection's home currency
+    select * from {{ ref('int_connection_currencies') }}
+
+),
+
 statement_months as (
 
     -- one statement per month and basis: the most recently refreshed
@@ -33,7 +40,7 @@ statement_months as (
         connection_id,
         date_trunc('month', start_date)::date as month,
         basis,
-        currency_code,
+        upper(currency_code) as currency_code,
         total_income as revenue,
         total_cost_of_sales as cost_of_sales,
         total_expenses as operating_expenses,
@@ -57,7 +64,7 @@ ledger_months as (
         journal_lines.connection_id,
         date_trunc('month', journal_lines.transaction_date)::date as month,
         'unknown' as basis,
-        journal_lines.currency_code,
+        upper(journal_lines.currency_code) as currency_code,
         -- income accounts are credited (negative lines), costs and expenses debited (positive lines)
         coalesce(-sum(journal_lines.amount) filter (where accounts.category = 'income'), 0) as revenue,
         coalesce(sum(journal_lines.amount) filter (where accounts.account_type = 'cost_of_goods_sold'), 0)
@@ -94,8 +101,19 @@ combined as (
 
 current_or_past as (
 
-    select * from combined
-    where month <= date_trunc('month', {{ as_of_date() }})::date
+    select
+        combined.connection_id,
+        combined.month,
+        combined.basis,
+        coalesce(combined.currency_code, home.home_currency_code) as currency_code,
+        combined.revenue,
+        combined.cost_of_sales,
+        combined.operating_expenses,
+        combined.net_income,
+        combined.source
+    from combined
+    left join home on home.connection_id = combined.connection_id
+    where combined.month <= date_trunc('month', {{ as_of_date() }})::date
 
 ),
 
