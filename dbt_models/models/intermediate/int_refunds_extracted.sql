@@ -20,7 +20,19 @@ with
 
 orders as (
 
-    select * from {{ ref('stg_rutter__orders') }}
+    -- the columns used, not `*`: read three times below, this CTE is materialized, and every JSON field of the
+    -- view would be extracted from each order's `data`
+    select
+        order_id,
+        connection_id,
+        payment_status,
+        total_line_items_price,
+        total_discount,
+        refunds,
+        transactions,
+        updated_at,
+        synced_at
+    from {{ ref('stg_rutter__orders') }}
     {{- only_orders_written_since_last_build() }}
 
 ),
