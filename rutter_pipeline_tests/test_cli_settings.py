@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rutter_pipeline.settings import Settings, SettingsError
+from rutter_pipeline.settings import Settings, SettingsError, dbt_vars
 
 TODAY = date(2026, 3, 15)
 
@@ -148,3 +148,13 @@ def test_the_sandbox_is_chosen_or_the_zero_configuration_demo() -> None:
     assert settings(WAREHOUSE_URL="postgresql://db/wh", RUTTER_SANDBOX="1").uses_sandbox
     with pytest.raises(SettingsError, match=r"RUTTER_CLIENT_ID and RUTTER_CLIENT_SECRET.*WAREHOUSE_URL.*--sandbox"):
         settings(WAREHOUSE_URL="postgresql://db/wh")
+
+
+def test_the_reporting_currency_is_passed_to_dbt_as_a_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUTTER_REPORTING_CURRENCY", "eur")
+    assert dbt_vars() == {"reporting_currency": "EUR"}
+    monkeypatch.delenv("RUTTER_REPORTING_CURRENCY")
+    assert dbt_vars() == {"reporting_currency": "USD"}
+    monkeypatch.setenv("RUTTER_REPORTING_CURRENCY", "euros")
+    with pytest.raises(SettingsError, match="RUTTER_REPORTING_CURRENCY"):
+        dbt_vars()
