@@ -9,8 +9,8 @@ orders as (
     select * from {{ ref('fct_orders') }}
     where is_sale
         and customer_id is not null
-        and ordered_at::date > {{ as_of_date() }} - interval '12 months'
-        and ordered_at::date <= {{ as_of_date() }}
+        and (ordered_at at time zone 'utc')::date > {{ as_of_date() }} - interval '12 months'
+        and (ordered_at at time zone 'utc')::date <= {{ as_of_date() }}
 
 ),
 
