@@ -11,10 +11,25 @@ orders as (
 
 ),
 
+customer_months as (
+
+    -- one row per customer and month they bought in: counting rows later is counting distinct customers
+    select
+        connection_id,
+        customer_id,
+        order_month as month,
+        iso_currency_code as currency_code,
+        sum(net_amount) as net_sales
+    from orders
+    where order_month <= date_trunc('month', {{ as_of_date() }})::date
+    group by 1, 2, 3, 4
+
+),
+
 first_months as (
 
-    select connection_id, customer_id, min(order_month) as cohort_month
-    from orders
+    select connection_id, customer_id, min(month) as cohort_month
+    from customer_months
     group by 1, 2
 
 ),
@@ -30,17 +45,16 @@ cohort_sizes as (
 activity as (
 
     select
-        orders.connection_id,
+        customer_months.connection_id,
         first_months.cohort_month,
-        orders.order_month as month,
-        orders.iso_currency_code as currency_code,
-        count(distinct orders.customer_id) as active_customers,
-        sum(orders.net_amount) as net_sales
-    from orders
+        customer_months.month,
+        customer_months.currency_code,
+        count(*) as active_customers,
+        sum(customer_months.net_sales) as net_sales
+    from customer_months
     inner join first_months
-        on first_months.connection_id = orders.connection_id
-        and first_months.customer_id = orders.customer_id
-    where orders.order_month <= date_trunc('month', {{ as_of_date() }})::date
+        on first_months.connection_id = customer_months.connection_id
+        and first_months.customer_id = customer_months.customer_id
     group by 1, 2, 3, 4
 
 ),
