@@ -20,6 +20,7 @@ from rutter_pipeline.rutter import catalog
 from rutter_pipeline.rutter.catalog import Kind
 from rutter_pipeline.rutter.platforms import family_of
 from rutter_pipeline.sandbox import Sandbox
+from rutter_pipeline.warehouse.engine import warehouse_engine
 from rutter_pipeline.warehouse.merge_postgres import merge
 from rutter_pipeline.warehouse.rows import Prepared, prepare
 from rutter_pipeline.warehouse.schema import upgrade
@@ -71,6 +72,13 @@ def _dbt(url: str, args: list[str], target: Path) -> float:
     result = run_dbt(url, [*args, "--vars", json.dumps({"as_of_date": "2025-06-15"})], target=target, timeout=None)
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.stdout[-3000:]
+    if args[0] != "parse":
+        timings = json.loads((target / "run_results.json").read_text())["results"]
+        slowest = sorted(timings, key=lambda r: -r["execution_time"])[:5]
+        print(
+            f"\n  dbt {' '.join(args)}: {seconds:.1f} s; slowest: "
+            + ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f} s" for r in slowest)
+        )
     return seconds
 
 
@@ -90,7 +98,7 @@ def _change_orders(engine: sa.Engine, count: int) -> None:
 @pytest.mark.benchmark
 def test_marts_full_and_incremental_build(tmp_path: Path) -> None:
     for url in _fresh_database(POSTGRES_SERVER, "postgres", mysql=False):
-        engine = sa.create_engine(url)
+        engine = warehouse_engine(url)  # the warehouse driver (psycopg 3), as the pipeline opens it
         upgrade(engine)
         started = time.monotonic()
         load_big_store(engine, ORDERS, synced_at=datetime.now(UTC) - timedelta(days=1))

@@ -82,6 +82,8 @@ class Settings:
             run's own process) or `celery` (on Celery workers pulling from RUTTER_CELERY_BROKER_URL).
         celery_broker_url: RUTTER_CELERY_BROKER_URL, the Celery broker (`amqp://user:password@host:5672/vhost`),
             set exactly when the executor is `celery`.
+        reporting_currency: RUTTER_REPORTING_CURRENCY (default USD), the one currency the marts total
+            connections in.
     """
 
     client_id: str | None
@@ -98,6 +100,7 @@ class Settings:
     rate_limit: tuple[int, float]
     freshness_hours: int
     refresh_marts: bool = True
+    reporting_currency: str = "USD"
     sandbox: bool = False
     sandbox_reason: str = ""
     executor: str = LOCAL_EXECUTOR
@@ -156,6 +159,7 @@ class Settings:
             refresh_marts=_refresh_marts(env, warehouse_url),
             executor=executor,
             celery_broker_url=broker,
+            reporting_currency=_reporting_currency(env),
         )
 
     @property
@@ -309,6 +313,15 @@ def _valid_cron_field(part: str, index: int) -> bool:
     return True
 
 
+def _reporting_currency(env: Mapping[str, str]) -> str:
+    value = env.get("RUTTER_REPORTING_CURRENCY", "USD").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise SettingsError(
+            f"RUTTER_REPORTING_CURRENCY must be an ISO 4217 currency code of three letters, such as USD; got {value!r}"
+        )
+    return value
+
+
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     value = env.get(name)
     if value is None:
@@ -402,6 +415,15 @@ def export(variables: Mapping[str, str | None]) -> dict[str, str | None]:
         else:
             os.environ[name] = value
     return previous
+
+
+def dbt_vars() -> dict[str, str]:
+    """The dbt project's vars this process sets (`--vars`): the reporting currency of the marts.
+
+    Raises:
+        SettingsError: RUTTER_REPORTING_CURRENCY is malformed.
+    """
+    return {"reporting_currency": _reporting_currency({k: v for k, v in os.environ.items() if v.strip()})}
 
 
 def dbt_variable(name: str, default: str = "") -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rutter_pipeline.settings import Settings, SettingsError
+from rutter_pipeline.settings import Settings, SettingsError, dbt_vars
 
 TODAY = date(2026, 3, 15)
 
@@ -74,6 +74,7 @@ def test_credentials_switch_to_real_rutter_and_stay_out_of_repr() -> None:
         ({"RUTTER_RATE_LIMIT": "0/10"}, "RUTTER_RATE_LIMIT"),
         ({"RUTTER_FRESHNESS_HOURS": "-3"}, "RUTTER_FRESHNESS_HOURS"),
         ({"RUTTER_REFRESH_MARTS": "sometimes"}, "RUTTER_REFRESH_MARTS"),
+        ({"RUTTER_REPORTING_CURRENCY": "dollars"}, "RUTTER_REPORTING_CURRENCY"),
     ],
 )
 def test_malformed_variables_are_named(env: dict[str, str], named: str) -> None:
@@ -95,7 +96,10 @@ def test_valid_values_are_normalised() -> None:
         RUTTER_BASE_URL="http://127.0.0.1:8765/versioned/",
         WAREHOUSE_URL="mysql+pymysql://root@127.0.0.1:3306/warehouse?charset=utf8mb4",
         RUTTER_SANDBOX="1",
+        RUTTER_REPORTING_CURRENCY=" eur ",
     )
+    assert s.reporting_currency == "EUR"
+    assert settings().reporting_currency == "USD"
     assert s.history_start == date(2025, 2, 1)
     assert s.incremental_cron == "*/15 1-5 * jan-mar mon,fri"
     assert s.rate_limit == (50, 2.5)
@@ -144,3 +148,13 @@ def test_the_sandbox_is_chosen_or_the_zero_configuration_demo() -> None:
     assert settings(WAREHOUSE_URL="postgresql://db/wh", RUTTER_SANDBOX="1").uses_sandbox
     with pytest.raises(SettingsError, match=r"RUTTER_CLIENT_ID and RUTTER_CLIENT_SECRET.*WAREHOUSE_URL.*--sandbox"):
         settings(WAREHOUSE_URL="postgresql://db/wh")
+
+
+def test_the_reporting_currency_is_passed_to_dbt_as_a_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUTTER_REPORTING_CURRENCY", "eur")
+    assert dbt_vars() == {"reporting_currency": "EUR"}
+    monkeypatch.delenv("RUTTER_REPORTING_CURRENCY")
+    assert dbt_vars() == {"reporting_currency": "USD"}
+    monkeypatch.setenv("RUTTER_REPORTING_CURRENCY", "euros")
+    with pytest.raises(SettingsError, match="RUTTER_REPORTING_CURRENCY"):
+        dbt_vars()

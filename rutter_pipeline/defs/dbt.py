@@ -13,6 +13,7 @@ project preparation (`prepare_dbt_project`); see "Where dbt's manifest comes fro
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -29,7 +30,7 @@ from rutter_pipeline.defs.assets import asset_key
 from rutter_pipeline.defs.jobs import PULL_TAG
 from rutter_pipeline.defs.resources import WarehouseResource
 from rutter_pipeline.rutter import catalog
-from rutter_pipeline.settings import dbt_variable, export
+from rutter_pipeline.settings import dbt_variable, dbt_vars, export
 
 #: The dbt project, kept beside the package in the repository.
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_models"
@@ -167,6 +168,7 @@ def sources_state(engine: sa.Engine, *, today: date | None = None) -> str:
             digest.update(repr(tuple(row)).encode())
     for path in sorted(_project_files()):
         digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode() + path.read_bytes())
+    digest.update(json.dumps(dbt_vars()).encode())  # another reporting currency, other marts
     digest.update((today or datetime.now(UTC).date()).isoformat().encode())
     return digest.hexdigest()
 
@@ -228,7 +230,7 @@ def underwriting_marts() -> dg.AssetsDefinition:
         # dbt reads its profile's variables from the environment it inherits when it is started.
         previous = export(dbt_env(engine.url))
         try:
-            invocation = dbt.cli(["build"], context=context)
+            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context)
         finally:
             export(previous)
         yield from invocation.stream()

@@ -56,7 +56,7 @@ def test_dbt_tests_become_asset_checks() -> None:
     assets = dbt_defs.underwriting_marts()
     checks = {(key.asset_key.to_user_string(), key.name) for key in assets.check_keys}
     assert ("marts/fct_orders", "unique_fct_orders_order_id") in checks
-    assert ("marts/ar_aging", "not_null_ar_aging_connection_id") in checks
+    assert ("marts/fct_ar_aging", "not_null_fct_ar_aging_connection_id") in checks
     assert len(checks) >= 150
 
 
@@ -69,12 +69,12 @@ def test_materializing_the_marts_runs_dbt_build_against_the_warehouse(postgres_u
     )
     assert result.success
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert {"marts/fct_orders", "marts/ar_aging", "staging/stg_rutter__orders"} <= materialized
+    assert {"marts/fct_orders", "marts/fct_ar_aging", "staging/stg_rutter__orders"} <= materialized
     checks = result.get_asset_check_evaluations()
     assert len(checks) >= 150 and all(c.passed for c in checks)
     engine = sa.create_engine(postgres_url)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select count(*) from analytics.commerce_monthly_metrics")).scalar_one() == 0
+        assert conn.execute(sa.text("select count(*) from analytics.fct_commerce_monthly_sales")).scalar_one() == 0
 
     # nothing written since: the next refresh builds nothing (decided from the warehouse, not run history)
     again = dg.materialize(

@@ -16,7 +16,7 @@ from rutter_pipeline_tests.dbt.conftest import AS_OF, SANDBOX_NOW, _load_lists, 
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
 
 INCREMENTAL = ["int_order_lines_unnested", "int_refunds_extracted", "fct_orders", "fct_order_lines", "fct_refunds"]
-SELECT = ["--select", "+fct_order_lines", "+fct_refunds", "+commerce_monthly_metrics", "+dim_commerce_customers"]
+SELECT = ["--select", "+fct_order_lines", "+fct_refunds", "+fct_commerce_monthly_sales", "+dim_commerce_customers"]
 VARS = ["--vars", json.dumps({"as_of_date": AS_OF.isoformat()})]
 MARTS = {
     "analytics_intermediate.int_order_lines_unnested": "order_line_id",
@@ -25,7 +25,7 @@ MARTS = {
     "analytics.fct_order_lines": "order_line_id",
     "analytics.fct_refunds": "refund_id",
     "analytics.dim_commerce_customers": "customer_id",
-    "analytics.commerce_monthly_metrics": "connection_month_id",
+    "analytics.fct_commerce_monthly_sales": "connection_month_id",
 }
 
 

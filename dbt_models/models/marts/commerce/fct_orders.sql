@@ -52,7 +52,8 @@ refund_totals as (
     select
         order_id,
         count(*) as refund_count,
-        sum(refund_amount) as refunded_amount
+        sum(refund_amount) as refunded_amount,
+        coalesce(sum(refund_amount) filter (where refund_basis = 'refund_lines'), 0) as itemized_refund_amount
     from refunds
     group by 1
 
@@ -78,13 +79,19 @@ built as (
         orders.total_tax,
         orders.total_shipping,
         orders.total_line_items_price,
+        coalesce(orders.total_line_items_price, 0) - coalesce(orders.total_discount, 0) as merchandise_amount,
         coalesce(line_totals.line_count, 0) as line_count,
         coalesce(line_totals.item_quantity, 0) as item_quantity,
         coalesce(refund_totals.refund_count, 0) as refund_count,
         coalesce(refund_totals.refunded_amount, 0) as refunded_amount,
-        orders.total_price - coalesce(refund_totals.refunded_amount, 0) as net_amount,
+        coalesce(refund_totals.itemized_refund_amount, 0) as itemized_refund_amount,
+        coalesce(orders.total_line_items_price, 0) - coalesce(orders.total_discount, 0)
+            - coalesce(refund_totals.refunded_amount, 0) as net_amount,
         -- the order's status is the platform's verdict; `cancelled_at` alone is kept for information
         orders.status = 'cancelled' as is_cancelled,
+        coalesce(orders.payment_status = 'failed', false) as is_payment_failed,
+        -- a sale: neither cancelled nor with a failed (or voided) payment
+        orders.status is distinct from 'cancelled' and orders.payment_status is distinct from 'failed' as is_sale,
         orders.cancelled_at,
         orders.updated_at,
         orders.synced_at
@@ -119,9 +126,10 @@ to_number as (
         {%- for column in ['order_id', 'connection_id', 'customer_id', 'customer_email', 'order_number',
                            'order_name', 'ordered_at', 'order_month', 'status', 'payment_status',
                            'fulfillment_status', 'iso_currency_code', 'total_price', 'total_discount',
-                           'total_tax', 'total_shipping', 'total_line_items_price', 'line_count',
-                           'item_quantity', 'refund_count', 'refunded_amount', 'net_amount', 'is_cancelled',
-                           'cancelled_at', 'updated_at', 'synced_at'] %}
+                           'total_tax', 'total_shipping', 'total_line_items_price', 'merchandise_amount',
+                           'line_count', 'item_quantity', 'refund_count', 'refunded_amount',
+                           'itemized_refund_amount', 'net_amount', 'is_cancelled', 'is_payment_failed',
+                           'is_sale', 'cancelled_at', 'updated_at', 'synced_at'] %}
         existing.{{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ this }} as existing
@@ -159,12 +167,16 @@ final as (
         total_tax,
         total_shipping,
         total_line_items_price,
+        merchandise_amount,
         line_count,
         item_quantity,
         refund_count,
         refunded_amount,
+        itemized_refund_amount,
         net_amount,
         is_cancelled,
+        is_payment_failed,
+        is_sale,
         cancelled_at,
         case
             when customer_id is not null then row_number() over (

@@ -36,12 +36,15 @@ final as (
         refunds.refunded_at,
         date_trunc('month', refunds.refunded_at at time zone 'utc')::date as refund_month,
         refunds.has_refund_transaction,
+        refunds.refund_date_source,
+        refunds.refund_basis,
         refunds.refunded_line_count,
         refunds.refunded_quantity,
         refunds.refund_amount,
         orders.iso_currency_code,
         orders.ordered_at,
         orders.is_cancelled as is_order_cancelled,
+        orders.is_sale as is_order_sale,
         orders.synced_at
     from refunds
     inner join orders on orders.order_id = refunds.order_id

@@ -3,4 +3,7 @@
         total_assets,
         total_equity,
         total_liabilities,
+        data->'assets' as assets,
+        data->'liabilities' as liabilities,
+        data->'equity' as equity,
 {%- endcall %}

@@ -15,6 +15,7 @@ renamed as (
         platform_customer_id,
         status,
         iso_currency_code,
+        data->'items' as items,
         created_at,
         updated_at,
         _synced_at as synced_at
