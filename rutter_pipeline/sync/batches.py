@@ -72,7 +72,7 @@ def load_into(
     tx: DbConnection, *, endpoint: Endpoint, connection_id: str, objects: list[dict], summary: SyncSummary
 ) -> None:
     """Merge one batch inside the caller's transaction and add its counts to the summary."""
-    result = load_batch(tx, endpoint=endpoint, connection_id=connection_id, objects=objects)
+    result = load_batch(tx, endpoint=endpoint, connection_id=connection_id, objects=objects, decoded=True)
     summary.inserted += result.inserted
     summary.updated += result.updated
     summary.unchanged += result.unchanged

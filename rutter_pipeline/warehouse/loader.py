@@ -67,7 +67,7 @@ def _first_line(error: BaseException) -> str:
 
 def _refusal(conn: sa.Connection, row: Prepared, error: BaseException) -> str:
     """Why the database refused one row, in words when the cause is known."""
-    if is_mysql(conn) and nesting_depth(row.data_json) > MYSQL_JSON_NESTING:
+    if is_mysql(conn) and nesting_depth(row.data.decode("utf-8")) > MYSQL_JSON_NESTING:
         return f"nested deeper than {MYSQL_JSON_NESTING} levels, the most MariaDB's JSON type holds"
     return f"database rejected the row: {_first_line(error)}"
 
@@ -96,7 +96,9 @@ def _merge_isolating_rejects(
     return inserted_a + inserted_b, updated_a + updated_b, rejects_a + rejects_b
 
 
-def load_batch(conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, objects: Sequence[object]) -> LoadResult:
+def load_batch(
+    conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, objects: Sequence[object], decoded: bool = False
+) -> LoadResult:
     """Insert or update a batch of objects of one endpoint and connection.
 
     Runs in the caller's transaction (pass a connection from `engine.begin()`), so the caller can write the
@@ -108,6 +110,8 @@ def load_batch(conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, o
         endpoint: the endpoint the objects were listed from.
         connection_id: the Rutter connection they belong to.
         objects: the decoded items of one or more pages.
+        decoded: the objects come as `rutter.jsonbody.parse_body` decoded them from Rutter's answers (see
+            `rows.prepare`), which lets their JSON text be written without the slower checks.
 
     Returns:
         Counts of inserted, updated, unchanged, quarantined and sanitized objects.
@@ -115,7 +119,7 @@ def load_batch(conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, o
     prepared: list[Prepared] = []
     rejects: list[Rejected] = []
     for item in objects:
-        outcome = prepare(endpoint, item)
+        outcome = prepare(endpoint, item, decoded=decoded)
         (prepared if isinstance(outcome, Prepared) else rejects).append(outcome)
     rows = _newest_per_id(prepared)
     synced_at = datetime.now(UTC)

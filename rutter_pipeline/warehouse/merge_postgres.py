@@ -35,16 +35,15 @@ def _copy_field(value: Any) -> str:
     return str(value)
 
 
-def copy_buffer(rows: Sequence[Prepared]) -> str:
-    """The rows in COPY text format: the typed columns, then `data`."""
+def copy_buffer(rows: Sequence[Prepared]) -> bytes:
+    """The rows in COPY text format (UTF-8): the typed columns, then `data`."""
     lines = []
     for row in rows:
-        fields = [_copy_field(value) for value in row.values]
-        # JSON text has its tabs and newlines escaped already, so only backslashes need COPY's escaping.
-        fields.append(row.data_json.replace("\\", "\\\\"))
-        lines.append("\t".join(fields))
-    lines.append("")
-    return "\n".join(lines)
+        fields = "\t".join([_copy_field(value) for value in row.values])
+        # JSON text has its tabs and newlines escaped already, so only backslashes need COPY's escaping; the
+        # text stays bytes as orjson wrote it, never decoded and encoded again.
+        lines.append(b"%s\t%s\n" % (fields.encode("utf-8"), row.data.replace(b"\\", b"\\\\")))
+    return b"".join(lines)
 
 
 @functools.cache
@@ -92,7 +91,7 @@ def merge(
         )
     )
     conn.execute(sa.text(f"TRUNCATE pg_temp.{stage}"))
-    # psycopg 3's COPY: the batch goes to the server as one text-format stream.
+    # psycopg 3's COPY: the batch goes to the server as one text-format stream of bytes.
     with conn.connection.cursor() as cursor, cursor.copy(f"COPY pg_temp.{stage} ({columns}) FROM STDIN") as copy:
         copy.write(copy_buffer(rows))
     flags = (
