@@ -18,6 +18,7 @@ from rutter_pipeline.warehouse.deletions import mark_deleted
 from rutter_pipeline.warehouse.dialect import is_mysql
 from rutter_pipeline.warehouse.quarantine import quarantine_rows
 from rutter_pipeline.warehouse.rows import Prepared, Rejected, nesting_depth, prepare
+from rutter_pipeline.warehouse.transactions import is_lock_conflict
 
 #: MariaDB's JSON_VALID (the check of its JSON type) refuses documents nested deeper than this.
 MYSQL_JSON_NESTING = 32
@@ -84,6 +85,9 @@ def _merge_isolating_rejects(
             )
         return inserted, updated, []
     except _database_errors(conn) as error:
+        if is_lock_conflict(error):
+            # Not the rows' fault: the whole transaction is to run again (MySQL has already rolled it back).
+            raise
         if len(rows) == 1:
             return 0, 0, [Rejected(rows[0].id, _refusal(conn, rows[0], error), rows[0].raw)]
     middle = len(rows) // 2
@@ -103,7 +107,8 @@ def load_batch(
 
     Runs in the caller's transaction (pass a connection from `engine.begin()`), so the caller can write the
     stream's watermark atomically with the data. Items that cannot be loaded are written to `_quarantine`
-    in the same transaction; the rest of the batch loads.
+    in the same transaction; the rest of the batch loads. A lock conflict with a concurrent writer is raised
+    as it is, for the caller to run its transaction again (`transactions.in_transaction`).
 
     Args:
         conn: a connection inside an open transaction.
