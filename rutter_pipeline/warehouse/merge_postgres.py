@@ -24,14 +24,17 @@ def _copy_text(text: str) -> str:
 
 
 def _copy_field(value: Any) -> str:
+    # The most frequent types first: this runs for every column of every row.
+    if type(value) is str:
+        return _copy_text(value)
     if value is None:
         return "\\N"
-    if isinstance(value, str):
-        return _copy_text(value)
-    if isinstance(value, bool):
-        return "t" if value else "f"
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return _copy_text(value)
     return str(value)
 
 

@@ -31,6 +31,7 @@ REPLACEMENT = "\ufffd"
 
 #: numeric(38, 9) holds at most 29 digits before the decimal point.
 _NUMERIC_LIMIT = Decimal(10) ** 29
+_FLOAT_LIMIT = float(_NUMERIC_LIMIT)
 _BIGINT_MAX = 2**63 - 1
 
 #: Deepest nesting of arrays and objects loaded. Python's own recursion limit (about 1,000 levels, shared with
@@ -127,6 +128,9 @@ def _text(value: Any) -> str:
 
 
 def _numeric(value: Any) -> Decimal:
+    # Most money arrives as a float in range: one comparison (false for NaN too) instead of Decimal's checks.
+    if type(value) is float and -_FLOAT_LIMIT < value < _FLOAT_LIMIT:
+        return Decimal(repr(value))
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"not a number: {value!r}")
     # repr() of a float is its shortest exact spelling: 12.5 stays 12.5, not 12.4999...
