@@ -155,3 +155,16 @@ def test_two_concurrent_writers_end_with_the_newest_version(engine: sa.Engine) -
         assert errors == []
         assert {row["status"] for row in stored(engine, ORDERS).values()} == {"new"}
         versions = {"old": versions["new"], "new": f"2024-0{7 + _round}-01T00:00:00.000Z"}
+
+
+def test_data_is_compressed_with_lz4_where_the_server_has_it(pg_engine: sa.Engine) -> None:
+    with pg_engine.connect() as db:
+        methods = db.execute(
+            sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar_one()
+    # Large enough to be compressed: a few kilobytes of text that compresses well.
+    objects = [order(f"o{i}", "2024-02-01T00:00:00.000Z", note="line item " * 400) for i in range(3)]
+    assert load(pg_engine, ORDERS, objects).inserted == 3
+    with pg_engine.connect() as db:
+        used = db.execute(sa.text("SELECT DISTINCT pg_column_compression(data) FROM rutter.orders")).scalars().all()
+    assert used == (["lz4"] if "lz4" in methods else ["pglz"])
