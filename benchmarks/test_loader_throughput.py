@@ -104,11 +104,11 @@ def _time_load_batch(engine: sa.Engine) -> float:
 def _time_plain_copy(engine: sa.Engine) -> float:
     """COPY of the same rows, pre-formatted outside the clock: only the database's work is timed."""
     columns = ", ".join((*column_names(ORDERS), "data", "connection_id", "_synced_at"))
-    suffix = f"\tconn_bench\t{datetime.now(UTC).isoformat()}"
+    suffix = f"\tconn_bench\t{datetime.now(UTC).isoformat()}".encode()
     elapsed = 0.0
     for batch in _batches(TOTAL):
         rows = [row for row in (prepare(ORDERS, obj) for obj in batch) if isinstance(row, Prepared)]
-        text = "".join(line + suffix + "\n" for line in copy_buffer(rows).splitlines())
+        text = b"".join(line + suffix + b"\n" for line in copy_buffer(rows).splitlines())
         began = time.perf_counter()
         with (
             engine.begin() as conn,

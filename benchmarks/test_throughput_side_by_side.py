@@ -19,7 +19,11 @@ broken variant fails the test instead of reporting a speed; speed itself is not 
     make benchmark   # or, alone:
     .venv/bin/python -m pytest -m benchmark -p no:xdist benchmarks/test_throughput_side_by_side.py -s
 
-`BENCH_OUTPUT=path.json` also writes the figures and ratios there.
+`BENCH_OUTPUT=path.json` also writes the figures and ratios there. `BENCH_VARIANTS=floor,engine` runs only the
+named variants (fetch, floor, engine, engine2, dagster, naive, dlt, before), and prints the ratios between those.
+`BENCH_ENGINE_BEFORE=dir` adds the variant `before`: the engine of another revision, exported to `dir`
+(`git archive <rev> rutter_pipeline | tar -x -C dir`) and put first on the workers' `PYTHONPATH`, so a change's
+before and after are measured in the same run.
 """
 
 from __future__ import annotations
@@ -205,6 +209,19 @@ def engine_two(sandbox: Sandbox, url: str) -> Measure:
     return engine(sandbox, url, processes=2)
 
 
+def engine_before(sandbox: Sandbox, url: str) -> Measure:
+    """The engine of the revision exported to `BENCH_ENGINE_BEFORE`, one process (the schema is this one's)."""
+    previous = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.environ["BENCH_ENGINE_BEFORE"]
+    try:
+        return engine(sandbox, url)
+    finally:
+        if previous is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = previous
+
+
 def dagster(sandbox: Sandbox, url: str) -> Measure:
     """`rutter-pipeline sync` against the external sandbox, its Dagster storage in a database of its own."""
     with _database() as storage_url, tempfile.TemporaryDirectory() as home:
@@ -231,16 +248,22 @@ def _database() -> Iterator[str]:
     yield from _fresh_database(POSTGRES_SERVER, "postgres", mysql=False)
 
 
-#: (name in the table, function, needs a database); the order of the first round.
-VARIANTS: list[tuple[str, Callable[..., Measure], bool]] = [
-    ("fetch every page, nothing else", fetch, False),
-    ("fetch + COPY into (id, data jsonb): the floor", floor, True),
-    ("sync engine, 1 process (sync.backfill, monthly windows)", engine, True),
-    ("sync engine, 2 processes (half the months each)", engine_two, True),
-    ("rutter-pipeline sync (through Dagster)", dagster, True),
-    ("naive: one INSERT … ON CONFLICT per row", naive, True),
-    ("dlt rest_api → postgres, merge on id", dlt, True),
+#: (short name, name in the table, function, needs a database); the order of the first round.
+ALL_VARIANTS: list[tuple[str, str, Callable[..., Measure], bool]] = [
+    ("fetch", "fetch every page, nothing else", fetch, False),
+    ("floor", "fetch + COPY into (id, data jsonb): the floor", floor, True),
+    ("engine", "sync engine, 1 process (sync.backfill, monthly windows)", engine, True),
+    ("engine2", "sync engine, 2 processes (half the months each)", engine_two, True),
+    ("dagster", "rutter-pipeline sync (through Dagster)", dagster, True),
+    ("naive", "naive: one INSERT … ON CONFLICT per row", naive, True),
+    ("dlt", "dlt rest_api → postgres, merge on id", dlt, True),
 ]
+if os.environ.get("BENCH_ENGINE_BEFORE"):
+    ALL_VARIANTS.append(("before", "sync engine before the change, 1 process", engine_before, True))
+CHOSEN = os.environ.get("BENCH_VARIANTS", "").replace(" ", "").split(",") if os.environ.get("BENCH_VARIANTS") else []
+assert set(CHOSEN) <= {short for short, *_ in ALL_VARIANTS}, f"BENCH_VARIANTS names an unknown variant: {CHOSEN}"
+VARIANTS = [(name, run, needs) for short, name, run, needs in ALL_VARIANTS if not CHOSEN or short in CHOSEN]
+SHORT = {name: short for short, name, _, _ in ALL_VARIANTS}
 
 
 def open_sandbox() -> tuple[subprocess.Popen, Sandbox]:
@@ -292,21 +315,35 @@ def test_throughput_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
         process.wait()
 
     figures = summary(measures)
-    rate = {name: figures[name]["rows_per_s"] for name in figures}
-    fetch_, floor_, one, two, through_dagster, naive_, dlt_ = (rate[name] for name, _, _ in VARIANTS)
-    best = max(one, two, through_dagster)
-    ratios = {
-        "engine / floor": round(one / floor_, 2),
-        "engine 2 processes / 1 process": round(two / one, 2),
-        "dlt / engine": round(dlt_ / one, 2),
-        "naive / engine": round(naive_ / one, 2),
-        "rutter-pipeline sync / engine": round(through_dagster / one, 2),
-        "rutter-pipeline sync / dlt": round(through_dagster / dlt_, 2),
-        "rutter-pipeline sync / naive": round(through_dagster / naive_, 2),
-        "best engine figure / Rutter's ceiling (25,000 rows/s)": round(best / RUTTER_CEILING_ROWS_PER_S, 3),
-        "fetch alone / Rutter's ceiling": round(fetch_ / RUTTER_CEILING_ROWS_PER_S, 3),
+    rate = {SHORT[name]: figures[name]["rows_per_s"] for name in figures}
+    pairs = {
+        "engine / floor": ("engine", "floor"),
+        "engine before the change / floor": ("before", "floor"),
+        "engine / engine before the change": ("engine", "before"),
+        "engine 2 processes / 1 process": ("engine2", "engine"),
+        "dlt / engine": ("dlt", "engine"),
+        "naive / engine": ("naive", "engine"),
+        "rutter-pipeline sync / engine": ("dagster", "engine"),
+        "rutter-pipeline sync / dlt": ("dagster", "dlt"),
+        "rutter-pipeline sync / naive": ("dagster", "naive"),
     }
-    output = {"orders": ORDERS, "rounds": ROUNDS, "variants": figures, "ratios": ratios}
+    ratios = {label: round(rate[a] / rate[b], 2) for label, (a, b) in pairs.items() if a in rate and b in rate}
+    engines = [rate[short] for short in ("engine", "engine2", "dagster") if short in rate]
+    if engines:
+        ratios["best engine figure / Rutter's ceiling (25,000 rows/s)"] = round(
+            max(engines) / RUTTER_CEILING_ROWS_PER_S, 3
+        )
+    if "fetch" in rate:
+        ratios["fetch alone / Rutter's ceiling"] = round(rate["fetch"] / RUTTER_CEILING_ROWS_PER_S, 3)
+    # Client CPU per order does not depend on the machine's load as wall time does.
+    cpu_us = {SHORT[name]: round(figures[name]["client_cpu_s"] / ORDERS * 1e6) for name in figures}
+    output = {
+        "orders": ORDERS,
+        "rounds": ROUNDS,
+        "variants": figures,
+        "ratios": ratios,
+        "client_cpu_us_per_order": cpu_us,
+    }
     with capsys.disabled():
         print(f"\n\nSide by side: {ORDERS:,} orders of one connection, median of {ROUNDS} interleaved rounds\n")
         print("| variant | rows/s (median) | range | peak RSS | client CPU | PostgreSQL CPU |")
@@ -318,6 +355,7 @@ def test_throughput_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
                 f"| {f['client_cpu_s']} s | {f['postgres_cpu_s']} s |"
             )
         print("\n" + json.dumps(ratios, indent=2, ensure_ascii=False))
+        print("client CPU µs per order: " + json.dumps(cpu_us))
     if os.environ.get("BENCH_OUTPUT"):
         Path(os.environ["BENCH_OUTPUT"]).write_text(json.dumps(output, indent=2, ensure_ascii=False) + "\n")
     assert all(len(runs) == ROUNDS for runs in measures.values())

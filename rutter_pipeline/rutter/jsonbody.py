@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import orjson
@@ -20,7 +21,9 @@ def parse_body(content: bytes) -> Any:
     page). The standard library takes over for a body with a 19+ digit run, so large integers stay exact, and
     for a body orjson refuses but Python can represent (a lone surrogate escape such as `"\ud800"`), so the
     loader can quarantine that one object instead of the whole page failing. `NaN`/`Infinity` are not JSON
-    and are refused either way, and so is JSON nested deeper than the parsers go (about 1,000 levels).
+    and are refused either way, as is a number too large for a float (`1e999`), and JSON nested deeper than
+    the parsers go (about 1,000 levels): what this returns holds no NaN or infinity, which the loader relies on
+    (`rows.prepare`).
 
     Raises:
         ValueError: the body is not JSON, or is nested too deeply to decode.
@@ -31,10 +34,17 @@ def parse_body(content: bytes) -> Any:
         except orjson.JSONDecodeError:
             pass
     try:
-        return json.loads(content, parse_constant=_refuse_constant)
+        return json.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise ValueError("nested too deeply to decode") from None
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number {text} is out of range for a float")
+    return number

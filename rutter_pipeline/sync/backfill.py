@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import Endpoint, Incremental
@@ -13,7 +14,7 @@ from rutter_pipeline.rutter.connections import Connection, serves
 from rutter_pipeline.rutter.errors import NotSupported
 from rutter_pipeline.rutter.timeutil import to_ms
 from rutter_pipeline.rutter.windows import Window
-from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches, load_into
+from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches, commit_batch
 from rutter_pipeline.sync.summary import SyncSummary, counting_retries
 from rutter_pipeline.sync.watermarks import (
     FreshnessPolicy,
@@ -22,6 +23,7 @@ from rutter_pipeline.sync.watermarks import (
     safe_commerce_watermark,
 )
 from rutter_pipeline.warehouse import sync_state
+from rutter_pipeline.warehouse.transactions import in_transaction
 
 log = logging.getLogger("rutter_pipeline.sync")
 
@@ -65,18 +67,19 @@ def backfill(
         with counting_retries(client, summary):
             pages = client.window_pages(endpoint, access_token=connection.access_token, window=window)
             for batch in batches(pages, batch_size=batch_size, summary=summary):
-                with engine.begin() as tx:
-                    load_into(tx, endpoint=endpoint, connection_id=connection.id, objects=batch, summary=summary)
+                commit_batch(engine, endpoint=endpoint, connection_id=connection.id, objects=batch, summary=summary)
     except NotSupported as exc:
         summary.not_applicable(f"{endpoint.path} is not supported for this connection ({exc.error_code})")
-    with engine.begin() as tx:
-        sync_state.write_watermark(
+    in_transaction(
+        engine,
+        lambda tx: sync_state.write_watermark(
             tx,
             connection_id=connection.id,
             stream=backfill_stream(endpoint.name, month or _label(window)),
             watermark_ms=to_ms(started),
             details={"fetched": summary.fetched, "pages": summary.pages, "status": summary.status},
-        )
+        ),
+    )
     if summary.status == "not_applicable":
         return summary
     summary.watermark_ms = to_ms(started)
@@ -109,12 +112,15 @@ def _hold_incremental_watermark(
             policy=freshness,
         )
     stream = incremental_stream(endpoint.name)
-    with engine.begin() as tx:
+
+    def lower(tx: DbConnection) -> None:
         current = sync_state.read_watermark(tx, connection_id=connection.id, stream=stream)
         if current is None or candidate < current:
             sync_state.write_watermark(
                 tx, connection_id=connection.id, stream=stream, watermark_ms=candidate, details={"set_by": "backfill"}
             )
+
+    in_transaction(engine, lower)
 
 
 def _label(window: Window) -> str:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy.engine import Connection as DbConnection
+from sqlalchemy.engine import Engine
 
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.sync.prefetch import prefetched
 from rutter_pipeline.sync.summary import SyncSummary
-from rutter_pipeline.warehouse.loader import load_batch
+from rutter_pipeline.warehouse.loader import LoadResult, load_batch
+from rutter_pipeline.warehouse.transactions import in_transaction
 
 log = logging.getLogger("rutter_pipeline.sync")
 
@@ -68,11 +70,31 @@ def objects_by_month(endpoint: Endpoint, objects: Iterable[dict]) -> Counter[str
     return months
 
 
-def load_into(
-    tx: DbConnection, *, endpoint: Endpoint, connection_id: str, objects: list[dict], summary: SyncSummary
+def commit_batch(
+    engine: Engine,
+    *,
+    endpoint: Endpoint,
+    connection_id: str,
+    objects: list[dict],
+    summary: SyncSummary,
+    then: Callable[[DbConnection], None] | None = None,
 ) -> None:
-    """Merge one batch inside the caller's transaction and add its counts to the summary."""
-    result = load_batch(tx, endpoint=endpoint, connection_id=connection_id, objects=objects)
+    """Merge one batch in a transaction of its own and add its counts to the summary once it is committed.
+
+    Args:
+        then: more to write in the same transaction after the batch (the stream's watermark).
+
+    The transaction runs again from its start if it loses a race with a concurrent writer of the same table
+    (another window of the connection, an incremental pull): `warehouse.transactions.in_transaction`.
+    """
+
+    def merge(tx: DbConnection) -> LoadResult:
+        result = load_batch(tx, endpoint=endpoint, connection_id=connection_id, objects=objects, decoded=True)
+        if then is not None:
+            then(tx)
+        return result
+
+    result = in_transaction(engine, merge)
     summary.inserted += result.inserted
     summary.updated += result.updated
     summary.unchanged += result.unchanged

@@ -18,11 +18,12 @@ from rutter_pipeline.rutter.errors import NotSupported
 from rutter_pipeline.rutter.paging import Page
 from rutter_pipeline.rutter.timeutil import iso_to_ms, to_ms
 from rutter_pipeline.rutter.windows import Window
-from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches, load_into
+from rutter_pipeline.sync.batches import DEFAULT_BATCH_SIZE, batches, commit_batch
 from rutter_pipeline.sync.periods import recent_periods
 from rutter_pipeline.sync.summary import SyncSummary, counting_retries
 from rutter_pipeline.sync.watermarks import FreshnessPolicy, incremental_stream, safe_commerce_watermark
 from rutter_pipeline.warehouse import sync_state
+from rutter_pipeline.warehouse.transactions import in_transaction
 
 log = logging.getLogger("rutter_pipeline.sync")
 
@@ -51,9 +52,16 @@ class PullContext:
         """The pages' objects in batches of about `batch_size`, counted in the summary."""
         return batches(pages, batch_size=self.batch_size, summary=self.summary)
 
-    def load(self, tx: DbConnection, objects: list[dict]) -> None:
-        """Merge one batch in the caller's transaction, counted in the summary."""
-        load_into(tx, endpoint=self.endpoint, connection_id=self.connection.id, objects=objects, summary=self.summary)
+    def load(self, objects: list[dict], *, watermark_ms: int | None = None) -> None:
+        """Merge one batch in a transaction of its own, counted in the summary; with the watermark, if given."""
+        commit_batch(
+            self.engine,
+            endpoint=self.endpoint,
+            connection_id=self.connection.id,
+            objects=objects,
+            summary=self.summary,
+            then=None if watermark_ms is None else lambda tx: self.write_watermark(tx, watermark_ms),
+        )
 
     def write_watermark(self, tx: DbConnection, watermark_ms: int) -> None:
         """Store the stream's watermark in the caller's transaction."""
@@ -132,13 +140,10 @@ def _pull_by_last_synced_at(ctx: PullContext) -> None:
         if known:
             previous = known[-1]
             high = max(known) if high is None else max(high, max(known))
-        with ctx.engine.begin() as tx:
-            ctx.load(tx, batch)
-            if in_order and high is not None:
-                ctx.write_watermark(tx, high)
+        ctx.load(batch, watermark_ms=high if in_order else None)
     if not in_order and high is not None:
-        with ctx.engine.begin() as tx:
-            ctx.write_watermark(tx, high)
+        reached = high
+        in_transaction(ctx.engine, lambda tx: ctx.write_watermark(tx, reached))
     ctx.summary.watermark_ms = high
 
 
@@ -187,13 +192,12 @@ def _load_then_mark(ctx: PullContext, groups: Iterable[list[dict]], *, watermark
     pending: list[dict] | None = None
     for batch in groups:
         if pending is not None:
-            with ctx.engine.begin() as tx:
-                ctx.load(tx, pending)
+            ctx.load(pending)
         pending = batch
-    with ctx.engine.begin() as tx:
-        if pending is not None:
-            ctx.load(tx, pending)
-        ctx.write_watermark(tx, watermark_ms)
+    if pending is not None:
+        ctx.load(pending, watermark_ms=watermark_ms)
+    else:
+        in_transaction(ctx.engine, lambda tx: ctx.write_watermark(tx, watermark_ms))
 
 
 def _ascending(stamps: list[int], *, after: int | None) -> bool:

@@ -18,6 +18,7 @@ from rutter_pipeline.warehouse.deletions import mark_deleted
 from rutter_pipeline.warehouse.dialect import is_mysql
 from rutter_pipeline.warehouse.quarantine import quarantine_rows
 from rutter_pipeline.warehouse.rows import Prepared, Rejected, nesting_depth, prepare
+from rutter_pipeline.warehouse.transactions import is_lock_conflict
 
 #: MariaDB's JSON_VALID (the check of its JSON type) refuses documents nested deeper than this.
 MYSQL_JSON_NESTING = 32
@@ -67,7 +68,7 @@ def _first_line(error: BaseException) -> str:
 
 def _refusal(conn: sa.Connection, row: Prepared, error: BaseException) -> str:
     """Why the database refused one row, in words when the cause is known."""
-    if is_mysql(conn) and nesting_depth(row.data_json) > MYSQL_JSON_NESTING:
+    if is_mysql(conn) and nesting_depth(row.data.decode("utf-8")) > MYSQL_JSON_NESTING:
         return f"nested deeper than {MYSQL_JSON_NESTING} levels, the most MariaDB's JSON type holds"
     return f"database rejected the row: {_first_line(error)}"
 
@@ -84,6 +85,9 @@ def _merge_isolating_rejects(
             )
         return inserted, updated, []
     except _database_errors(conn) as error:
+        if is_lock_conflict(error):
+            # Not the rows' fault: the whole transaction is to run again (MySQL has already rolled it back).
+            raise
         if len(rows) == 1:
             return 0, 0, [Rejected(rows[0].id, _refusal(conn, rows[0], error), rows[0].raw)]
     middle = len(rows) // 2
@@ -96,18 +100,23 @@ def _merge_isolating_rejects(
     return inserted_a + inserted_b, updated_a + updated_b, rejects_a + rejects_b
 
 
-def load_batch(conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, objects: Sequence[object]) -> LoadResult:
+def load_batch(
+    conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, objects: Sequence[object], decoded: bool = False
+) -> LoadResult:
     """Insert or update a batch of objects of one endpoint and connection.
 
     Runs in the caller's transaction (pass a connection from `engine.begin()`), so the caller can write the
     stream's watermark atomically with the data. Items that cannot be loaded are written to `_quarantine`
-    in the same transaction; the rest of the batch loads.
+    in the same transaction; the rest of the batch loads. A lock conflict with a concurrent writer is raised
+    as it is, for the caller to run its transaction again (`transactions.in_transaction`).
 
     Args:
         conn: a connection inside an open transaction.
         endpoint: the endpoint the objects were listed from.
         connection_id: the Rutter connection they belong to.
         objects: the decoded items of one or more pages.
+        decoded: the objects come as `rutter.jsonbody.parse_body` decoded them from Rutter's answers (see
+            `rows.prepare`), which lets their JSON text be written without the slower checks.
 
     Returns:
         Counts of inserted, updated, unchanged, quarantined and sanitized objects.
@@ -115,7 +124,7 @@ def load_batch(conn: sa.Connection, *, endpoint: Endpoint, connection_id: str, o
     prepared: list[Prepared] = []
     rejects: list[Rejected] = []
     for item in objects:
-        outcome = prepare(endpoint, item)
+        outcome = prepare(endpoint, item, decoded=decoded)
         (prepared if isinstance(outcome, Prepared) else rejects).append(outcome)
     rows = _newest_per_id(prepared)
     synced_at = datetime.now(UTC)

@@ -92,7 +92,7 @@ def merge(
         # pymysql turns executemany of one INSERT … VALUES into a few large multi-row statements.
         cursor.executemany(
             f"INSERT INTO {stage} ({listed}) VALUES ({placeholders})",
-            [(*(naive_utc(value) for value in row.values), row.data_json) for row in rows],
+            [(*(naive_utc(value) for value in row.values), row.data.decode("utf-8")) for row in rows],
         )
         cursor.execute(_count_sql(endpoint))
         counted = cursor.fetchall()

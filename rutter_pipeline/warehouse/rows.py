@@ -2,16 +2,25 @@
 
 A row that cannot be loaded becomes a `Rejected` with the reason; nothing is dropped silently. Everything here
 is plain Python so both dialects load exactly the same values.
+
+`data` is the object's JSON text, written by orjson (compact, UTF-8) in a few microseconds; the standard
+library's encoder, which checks what orjson does not (NaN, Infinity), is only needed for objects that were not
+decoded from JSON text, and for the odd object orjson cannot write (an integer beyond 64 bits, a lone
+surrogate, nesting deeper than orjson's 255 levels).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import orjson
 
 from rutter_pipeline.rutter.catalog import ColumnType, Endpoint
 from rutter_pipeline.rutter.jsonbody_items import UndecodableItem
@@ -22,6 +31,7 @@ REPLACEMENT = "\ufffd"
 
 #: numeric(38, 9) holds at most 29 digits before the decimal point.
 _NUMERIC_LIMIT = Decimal(10) ** 29
+_FLOAT_LIMIT = float(_NUMERIC_LIMIT)
 _BIGINT_MAX = 2**63 - 1
 
 #: Deepest nesting of arrays and objects loaded. Python's own recursion limit (about 1,000 levels, shared with
@@ -39,7 +49,7 @@ class Prepared:
         id: the object's id.
         version: the endpoint's version field, parsed (None when absent or the endpoint has none).
         values: typed column values in `column_names(endpoint)` order (without data and bookkeeping columns).
-        data_json: the object as JSON text, NULs replaced.
+        data: the object as compact UTF-8 JSON text, NULs replaced.
         sanitized: how many NUL characters were replaced.
         raw: the object as received, kept for the quarantine if the database rejects the row.
     """
@@ -47,7 +57,7 @@ class Prepared:
     id: str
     version: datetime | None
     values: tuple[Any, ...]
-    data_json: str
+    data: bytes
     sanitized: int
     raw: Any
 
@@ -59,33 +69,6 @@ class Rejected:
     object_id: str | None
     reason: str
     raw: Any
-
-
-@dataclass(frozen=True)
-class _Plan:
-    names: tuple[str, ...]
-    types: tuple[ColumnType, ...]
-    version_index: int | None
-
-
-# Keyed by table name: hashing the Endpoint dataclass itself for every row costs more than the row's parsing.
-_PLANS: dict[str, _Plan] = {}
-
-
-def _plan(endpoint: Endpoint) -> _Plan:
-    name = endpoint.name
-    plan = _PLANS.get(name)
-    if plan is None:
-        names: tuple[str, ...] = ("id", "platform_id", "created_at", "updated_at")
-        types: tuple[ColumnType, ...] = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
-        if endpoint.has_last_synced_at:
-            names += ("last_synced_at",)
-            types += (ColumnType.TIMESTAMP,)
-        names += tuple(c.name for c in endpoint.columns)
-        types += tuple(c.type for c in endpoint.columns)
-        version_index = names.index(endpoint.version_field) if endpoint.version_field else None
-        plan = _PLANS[name] = _Plan(names, types, version_index)
-    return plan
 
 
 def column_names(endpoint: Endpoint) -> tuple[str, ...]:
@@ -145,6 +128,9 @@ def _text(value: Any) -> str:
 
 
 def _numeric(value: Any) -> Decimal:
+    # Most money arrives as a float in range: one comparison (false for NaN too) instead of Decimal's checks.
+    if type(value) is float and -_FLOAT_LIMIT < value < _FLOAT_LIMIT:
+        return Decimal(repr(value))
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"not a number: {value!r}")
     # repr() of a float is its shortest exact spelling: 12.5 stays 12.5, not 12.4999...
@@ -198,12 +184,76 @@ _PARSERS = {
 }
 
 
-def prepare(endpoint: Endpoint, item: Any) -> Prepared | Rejected:
+@dataclass(frozen=True)
+class _Plan:
+    names: tuple[str, ...]
+    #: (field name, parser) per typed column, in `names` order.
+    fields: tuple[tuple[str, Callable[[Any], Any]], ...]
+    version_index: int | None
+
+
+# Keyed by table name: hashing the Endpoint dataclass itself for every row costs more than the row's parsing.
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(endpoint: Endpoint) -> _Plan:
+    name = endpoint.name
+    plan = _PLANS.get(name)
+    if plan is None:
+        names: tuple[str, ...] = ("id", "platform_id", "created_at", "updated_at")
+        types: tuple[ColumnType, ...] = (ColumnType.TEXT, ColumnType.TEXT, ColumnType.TIMESTAMP, ColumnType.TIMESTAMP)
+        if endpoint.has_last_synced_at:
+            names += ("last_synced_at",)
+            types += (ColumnType.TIMESTAMP,)
+        names += tuple(c.name for c in endpoint.columns)
+        types += tuple(c.type for c in endpoint.columns)
+        version_index = names.index(endpoint.version_field) if endpoint.version_field else None
+        fields = tuple((column, _PARSERS[type_]) for column, type_ in zip(names, types, strict=True))
+        plan = _PLANS[name] = _Plan(names, fields, version_index)
+    return plan
+
+
+def _json_text(value: Any) -> bytes:
+    """Compact UTF-8 JSON text of a checked value, by orjson when it can write it (nearly always)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _checked_json(object_id: str, item: dict[str, Any]) -> bytes | Rejected:
+    """The object's JSON text, or why it cannot be stored.
+
+    The standard library's encoder refuses NaN and Infinity (which orjson would write as null) and reaches
+    deeper than orjson; the text itself is then written by orjson when it can, so an object's text is the same
+    whichever path it took.
+    """
+    too_deep = Rejected(object_id, f"nested deeper than {MAX_NESTING} levels", item)
+    try:
+        checked = json.dumps(item, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except RecursionError:
+        return too_deep
+    except (ValueError, TypeError) as error:
+        return Rejected(object_id, f"object is not storable JSON: {error}", item)
+    if _too_deep(checked):
+        return too_deep
+    try:
+        checked.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # A "\ud800" escape decodes to a lone surrogate, which no database text type can hold.
+        return Rejected(object_id, f"object is not valid Unicode: {error.reason}", item)
+    return _json_text(item)
+
+
+def prepare(endpoint: Endpoint, item: Any, *, decoded: bool = False) -> Prepared | Rejected:
     """Validate one received item and compute its row.
 
     Args:
         endpoint: the endpoint the item was listed from.
         item: one element of the response list, as decoded from JSON (or an `UndecodableItem`).
+        decoded: the item was decoded from JSON text by `rutter.jsonbody.parse_body`, so it holds no NaN or
+            Infinity (JSON has no spelling for them) and orjson alone can write its text. False for objects
+            made or decoded elsewhere: they take the standard library's stricter encoder.
 
     Returns:
         The row to load, or the reason it cannot be loaded.
@@ -215,36 +265,33 @@ def prepare(endpoint: Endpoint, item: Any) -> Prepared | Rejected:
     object_id = item.get("id")
     if not isinstance(object_id, str) or not object_id:
         return Rejected(None, f"missing or non-string id: {object_id!r}", item)
-    too_deep = Rejected(object_id, f"nested deeper than {MAX_NESTING} levels", item)
-    try:
-        data_json = json.dumps(item, ensure_ascii=False, allow_nan=False)
-    except RecursionError:
-        return too_deep
-    except (ValueError, TypeError) as error:
-        return Rejected(object_id, f"object is not storable JSON: {error}", item)
-    if _too_deep(data_json):
-        return too_deep
+    data: bytes | None = None
+    if decoded:
+        # What orjson cannot write (an integer beyond 64 bits, a lone surrogate, deep nesting) takes the
+        # checked path, which decides.
+        with contextlib.suppress(orjson.JSONEncodeError):
+            data = orjson.dumps(item)
+    if data is None:
+        checked = _checked_json(object_id, item)
+        if isinstance(checked, Rejected):
+            return checked
+        data = checked
     cleaned, sanitized = item, 0
-    # json.dumps spells NUL as \u0000: objects without that text (nearly all) skip the walk.
-    if "\\u0000" in data_json:
+    # NUL is spelled \u0000 in JSON text: objects without that text (nearly all) skip the walk.
+    if b"\\u0000" in data:
         cleaned, sanitized = strip_nuls(item)
         if sanitized:
-            data_json = json.dumps(cleaned, ensure_ascii=False)
-    try:
-        data_json.encode("utf-8")
-    except UnicodeEncodeError as error:
-        # A "\ud800" escape decodes to a lone surrogate, which no database text type can hold.
-        return Rejected(object_id, f"object is not valid Unicode: {error.reason}", item)
+            data = _json_text(cleaned)
     plan = _plan(endpoint)
+    get = cleaned.get
     values: list[Any] = []
-    for name, type_ in zip(plan.names, plan.types, strict=True):
-        value = cleaned.get(name)
-        if value is None:
-            values.append(None)
-            continue
-        try:
-            values.append(_PARSERS[type_](value))
-        except ValueError as error:
-            return Rejected(object_id, f"field {name!r}: {error}", item)
+    append = values.append
+    name = ""
+    try:
+        for name, parse in plan.fields:
+            value = get(name)
+            append(None if value is None else parse(value))
+    except ValueError as error:
+        return Rejected(object_id, f"field {name!r}: {error}", item)
     version = None if plan.version_index is None else values[plan.version_index]
-    return Prepared(cleaned["id"], version, tuple(values), data_json, sanitized, item)
+    return Prepared(cleaned["id"], version, tuple(values), data, sanitized, item)

@@ -19,7 +19,9 @@ def test_a_lone_surrogate_escape_is_decoded_for_the_loader_to_judge():
     assert parse_body(b'{"note": "\\ud800"}') == {"note": "\ud800"}
 
 
-@pytest.mark.parametrize("body", [b"[NaN]", b'{"a": Infinity}', b'{"orders": [', b""])
+@pytest.mark.parametrize(
+    "body", [b"[NaN]", b'{"a": Infinity}', b"[1e999]", b'{"a": 1e999, "n": 12345678901234567890}', b'{"orders": [', b""]
+)
 def test_what_is_not_json_is_refused(body):
     with pytest.raises(ValueError):
         parse_body(body)

@@ -30,6 +30,7 @@ BAD_ITEMS = [
     ('{"id": "nan-1", "total_price": NaN, "tags": [Infinity]}', "nan-1", "NaN is not JSON"),
     ('{"id": "before-year-1", "created_at": "0001-01-01T00:00:00+01:00"}', "before-year-1", "out of range"),
     ('{"id": "after-9999", "updated_at": "9999-12-31T23:59:59-01:00"}', "after-9999", "out of range"),
+    ('{"id": "huge-1", "total_price": 1e999}', "huge-1", "number 1e999 is out of range for a float"),
 ]
 
 
@@ -54,13 +55,13 @@ def test_each_bad_object_is_quarantined_and_the_rest_of_its_page_loads(sandbox, 
         pulled += incremental(client=client, engine=engine, connection=connection, endpoint=ORDERS).quarantined
 
     assert assert_matches_truth(engine, sandbox, connection.id, ORDERS) == 2000
-    assert (summary.pages, summary.quarantined, pulled, summary.retries) == (4, 4, 2, 0)
+    assert (summary.pages, summary.quarantined, pulled, summary.retries) == (4, 4, 3, 0)
     rows = quarantined(engine)
     assert len(rows) == len(BAD_ITEMS)
     for row, (raw, object_id, reason) in zip(rows, BAD_ITEMS, strict=True):
         assert (row.endpoint, row.connection_id, row.object_id) == ("orders", connection.id, object_id)
         assert reason in row.reason
-        if row.object_id in ("deep-1100", "nan-1"):
+        if row.object_id in ("deep-1100", "nan-1", "huge-1"):
             assert row.payload == raw, "an item that cannot be decoded is kept as the text received"
         else:
             assert json.loads(row.payload) == json.loads(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,6 +11,8 @@ import sqlalchemy as sa
 
 from rutter_pipeline.rutter.catalog import get
 from rutter_pipeline.warehouse import LoadResult, load_batch
+from rutter_pipeline.warehouse.dialect import is_mysql
+from rutter_pipeline.warehouse.rows import Prepared, prepare, strip_nuls
 from rutter_pipeline_tests.warehouse.conftest import stored
 
 ORDERS = get("orders")
@@ -65,6 +68,40 @@ def test_the_object_lands_exactly_as_received_with_typed_columns(engine: sa.Engi
     assert row["updated_at"].replace(tzinfo=UTC) == datetime(2024, 2, 1, 10, 20, 30, 456000, UTC)
 
 
+def test_the_json_text_is_the_same_whichever_encoder_writes_it(engine: sa.Engine) -> None:
+    """Objects decoded from Rutter's answers take orjson alone; others the checked path: both store one text."""
+    deep: list = []
+    for _ in range(300):  # deeper than orjson writes, within what is loaded
+        deep = [deep]
+    objects = [
+        order("plain", "2024-02-01T00:00:00.000Z", total_price=12.5, note="Kraków \u2028 ✓", tiny=1e-7),
+        order("huge", "2024-02-01T00:00:00.000Z", big=123456789012345678901234567890),
+        order("deep", "2024-02-01T00:00:00.000Z", note=deep),
+        order("nul", "2024-02-01T00:00:00.000Z", name="#1\x00", notes={"k\x00": ["\x00"]}),
+    ]
+    for item in objects:
+        checked, fast = prepare(ORDERS, item), prepare(ORDERS, item, decoded=True)
+        assert isinstance(checked, Prepared) and isinstance(fast, Prepared)
+        assert fast.data == checked.data and fast.values == checked.values
+        assert json.loads(fast.data) == strip_nuls(item)[0]
+    assert (checked.sanitized, fast.sanitized) == (3, 3)
+    with engine.begin() as conn:
+        result = load_batch(conn, endpoint=ORDERS, connection_id="conn_1", objects=objects, decoded=True)
+    rows = stored(engine, ORDERS)
+    if is_mysql(engine):
+        # MariaDB's JSON type holds 32 levels at most: the deep object is quarantined there.
+        assert result == LoadResult(inserted=3, quarantined=1, sanitized=1)
+        assert {key: rows[key]["data"] for key in ("plain", "huge")} == {"plain": objects[0], "huge": objects[1]}
+    else:
+        assert result == LoadResult(inserted=4, sanitized=1)
+        assert {key: rows[key]["data"] for key in ("plain", "huge", "deep")} == {
+            "plain": objects[0],
+            "huge": objects[1],
+            "deep": objects[2],
+        }
+    assert rows["nul"]["name"] == "#1\ufffd"
+
+
 def test_duplicates_inside_a_batch_keep_the_newest(engine: sa.Engine) -> None:
     batch = [
         order("o1", "2024-02-02T00:00:00.000Z", status="middle"),
@@ -118,3 +155,16 @@ def test_two_concurrent_writers_end_with_the_newest_version(engine: sa.Engine) -
         assert errors == []
         assert {row["status"] for row in stored(engine, ORDERS).values()} == {"new"}
         versions = {"old": versions["new"], "new": f"2024-0{7 + _round}-01T00:00:00.000Z"}
+
+
+def test_data_is_compressed_with_lz4_where_the_server_has_it(pg_engine: sa.Engine) -> None:
+    with pg_engine.connect() as db:
+        methods = db.execute(
+            sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar_one()
+    # Large enough to be compressed: a few kilobytes of text that compresses well.
+    objects = [order(f"o{i}", "2024-02-01T00:00:00.000Z", note="line item " * 400) for i in range(3)]
+    assert load(pg_engine, ORDERS, objects).inserted == 3
+    with pg_engine.connect() as db:
+        used = db.execute(sa.text("SELECT DISTINCT pg_column_compression(data) FROM rutter.orders")).scalars().all()
+    assert used == (["lz4"] if "lz4" in methods else ["pglz"])
