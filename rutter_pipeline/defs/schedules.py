@@ -12,30 +12,25 @@ from rutter_pipeline.defs.jobs import connection_tags
 from rutter_pipeline.defs.partitions import connection_label, connection_set
 from rutter_pipeline.defs.resources import RutterResource
 from rutter_pipeline.rutter.catalog import Family
-
-#: `/connections` statuses whose data cannot be read; their incremental runs would only fail.
-UNUSABLE_STATUSES = frozenset({"not_ready", "needs_reauth", "disabled"})
+from rutter_pipeline.rutter.connections import Connection
 
 
-def incremental_requests(
-    *, registered: set[str], listed: dict[str, str | None], tick: str, labels: dict[str, str] | None = None
-) -> list[dg.RunRequest]:
-    """One run request per connection that is registered as a partition and listed as usable by Rutter.
+def incremental_requests(*, registered: set[str], listed: list[Connection], tick: str) -> list[dg.RunRequest]:
+    """One run request per connection that is registered as a partition and that Rutter lists as pullable.
 
     Args:
-        registered: connection ids registered as the family's `connection` partitions (by the sensor or `sync`).
-        listed: the connections Rutter lists now, id → status.
+        registered: connection ids registered as the family's `connection` partitions (by the connection sensor).
+        listed: the connections Rutter lists now (`Connection.pullable` says whose data can be read).
         tick: identifies the schedule tick, so each tick requests each connection once.
-        labels: the connections' platform and name, tagged on their runs.
     """
     return [
         dg.RunRequest(
-            run_key=f"{tick}:{connection_id}",
-            partition_key=connection_id,
-            tags=connection_tags(connection_id, pull="incremental", label=(labels or {}).get(connection_id)),
+            run_key=f"{tick}:{connection.id}",
+            partition_key=connection.id,
+            tags=connection_tags(connection.id, pull="incremental", label=connection_label(connection)),
         )
-        for connection_id in sorted(registered & set(listed))
-        if (listed[connection_id] or "").lower() not in UNUSABLE_STATUSES
+        for connection in sorted(listed, key=lambda c: c.id)
+        if connection.id in registered and connection.pullable
     ]
 
 
@@ -63,12 +58,10 @@ def incremental_schedule(family: Family, *, job: dg.JobDefinition, cron: str) ->
     )
     def _schedule(context: dg.ScheduleEvaluationContext, rutter: RutterResource) -> list[dg.RunRequest] | dg.SkipReason:
         registered = set(context.instance.get_dynamic_partitions(connection_set(family)))
-        connections = rutter.client.list_connections()
         requests = incremental_requests(
             registered=registered,
-            listed={c.id: c.status for c in connections},
+            listed=rutter.client.list_connections(),
             tick=context.scheduled_execution_time.isoformat(),
-            labels={c.id: connection_label(c) for c in connections},
         )
         if not requests:
             return dg.SkipReason(f"no usable registered {family.value} connection ({len(registered)} registered)")
