@@ -205,8 +205,9 @@ def engine_two(sandbox: Sandbox, url: str) -> Measure:
     return engine(sandbox, url, processes=2)
 
 
-def dagster(sandbox: Sandbox, url: str) -> Measure:
-    """`rutter-pipeline sync` against the external sandbox, its Dagster storage in a database of its own."""
+def dagster(sandbox: Sandbox, url: str, *, workers: int = 2) -> Measure:
+    """`rutter-pipeline sync` against the external sandbox, its Dagster storage in a database of its own, with
+    `workers` runs at a time (RUTTER_MAX_CONCURRENT_RUNS; the sync takes at most the CPU count)."""
     with _database() as storage_url, tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))}
         env.update(
@@ -218,6 +219,7 @@ def dagster(sandbox: Sandbox, url: str) -> Measure:
             DAGSTER_HOME=f"{home}/dagster_home",
             RUTTER_PIPELINE_DATA_DIR=f"{home}/data",
             RUTTER_REFRESH_MARTS="false",
+            RUTTER_MAX_CONCURRENT_RUNS=str(workers),
         )
         with measured(sandbox, [database_name(url), database_name(storage_url)]) as measure:
             done = subprocess.run([str(CLI), "sync"], env=env, cwd=REPO, capture_output=True, text=True, timeout=3600)
@@ -226,21 +228,37 @@ def dagster(sandbox: Sandbox, url: str) -> Measure:
     return measure
 
 
+def dagster_one_worker(sandbox: Sandbox, url: str) -> Measure:
+    return dagster(sandbox, url, workers=1)
+
+
 @contextmanager
 def _database() -> Iterator[str]:
     yield from _fresh_database(POSTGRES_SERVER, "postgres", mysql=False)
 
 
-#: (name in the table, function, needs a database); the order of the first round.
-VARIANTS: list[tuple[str, Callable[..., Measure], bool]] = [
-    ("fetch every page, nothing else", fetch, False),
-    ("fetch + COPY into (id, data jsonb): the floor", floor, True),
-    ("sync engine, 1 process (sync.backfill, monthly windows)", engine, True),
-    ("sync engine, 2 processes (half the months each)", engine_two, True),
-    ("rutter-pipeline sync (through Dagster)", dagster, True),
-    ("naive: one INSERT … ON CONFLICT per row", naive, True),
-    ("dlt rest_api → postgres, merge on id", dlt, True),
+FETCH = "fetch every page, nothing else"
+FLOOR = "fetch + COPY into (id, data jsonb): the floor"
+ENGINE = "sync engine, 1 process (sync.backfill, monthly windows)"
+ENGINE_TWO = "sync engine, 2 processes (half the months each)"
+SYNC = "rutter-pipeline sync (through Dagster, 2 workers)"
+SYNC_ONE = "rutter-pipeline sync (through Dagster, 1 worker)"
+NAIVE = "naive: one INSERT … ON CONFLICT per row"
+DLT = "dlt rest_api → postgres, merge on id"
+#: (short name for BENCH_VARIANTS, name in the table, function, needs a database); the order of the first round.
+ALL_VARIANTS: list[tuple[str, str, Callable[..., Measure], bool]] = [
+    ("fetch", FETCH, fetch, False),
+    ("floor", FLOOR, floor, True),
+    ("engine", ENGINE, engine, True),
+    ("engine2", ENGINE_TWO, engine_two, True),
+    ("sync", SYNC, dagster, True),
+    ("sync1", SYNC_ONE, dagster_one_worker, True),
+    ("naive", NAIVE, naive, True),
+    ("dlt", DLT, dlt, True),
 ]
+#: `BENCH_VARIANTS=engine,sync,sync1` runs only those (comma-separated short names); default all.
+CHOSEN = [v for v in os.environ.get("BENCH_VARIANTS", "").split(",") if v]
+VARIANTS = [(name, run, db) for short, name, run, db in ALL_VARIANTS if not CHOSEN or short in CHOSEN]
 
 
 def open_sandbox() -> tuple[subprocess.Popen, Sandbox]:
@@ -293,19 +311,23 @@ def test_throughput_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
 
     figures = summary(measures)
     rate = {name: figures[name]["rows_per_s"] for name in figures}
-    fetch_, floor_, one, two, through_dagster, naive_, dlt_ = (rate[name] for name, _, _ in VARIANTS)
-    best = max(one, two, through_dagster)
-    ratios = {
-        "engine / floor": round(one / floor_, 2),
-        "engine 2 processes / 1 process": round(two / one, 2),
-        "dlt / engine": round(dlt_ / one, 2),
-        "naive / engine": round(naive_ / one, 2),
-        "rutter-pipeline sync / engine": round(through_dagster / one, 2),
-        "rutter-pipeline sync / dlt": round(through_dagster / dlt_, 2),
-        "rutter-pipeline sync / naive": round(through_dagster / naive_, 2),
-        "best engine figure / Rutter's ceiling (25,000 rows/s)": round(best / RUTTER_CEILING_ROWS_PER_S, 3),
-        "fetch alone / Rutter's ceiling": round(fetch_ / RUTTER_CEILING_ROWS_PER_S, 3),
+    wanted = {
+        "engine / floor": (ENGINE, FLOOR),
+        "engine 2 processes / 1 process": (ENGINE_TWO, ENGINE),
+        "dlt / engine": (DLT, ENGINE),
+        "naive / engine": (NAIVE, ENGINE),
+        "rutter-pipeline sync / engine": (SYNC, ENGINE),
+        "rutter-pipeline sync 1 worker / engine": (SYNC_ONE, ENGINE),
+        "rutter-pipeline sync 2 workers / 1 worker": (SYNC, SYNC_ONE),
+        "rutter-pipeline sync / dlt": (SYNC, DLT),
+        "rutter-pipeline sync / naive": (SYNC, NAIVE),
     }
+    # Only the ratios of the variants that ran (BENCH_VARIANTS).
+    ratios = {label: round(rate[a] / rate[b], 2) for label, (a, b) in wanted.items() if a in rate and b in rate}
+    best = max([rate[name] for name in (ENGINE, ENGINE_TWO, SYNC, SYNC_ONE) if name in rate], default=0)
+    ratios["best engine figure / Rutter's ceiling (25,000 rows/s)"] = round(best / RUTTER_CEILING_ROWS_PER_S, 3)
+    if FETCH in rate:
+        ratios["fetch alone / Rutter's ceiling"] = round(rate[FETCH] / RUTTER_CEILING_ROWS_PER_S, 3)
     output = {"orders": ORDERS, "rounds": ROUNDS, "variants": figures, "ratios": ratios}
     with capsys.disabled():
         print(f"\n\nSide by side: {ORDERS:,} orders of one connection, median of {ROUNDS} interleaved rounds\n")

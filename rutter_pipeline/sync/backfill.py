@@ -109,12 +109,11 @@ def _hold_incremental_watermark(
             policy=freshness,
         )
     stream = incremental_stream(endpoint.name)
+    # Atomic: backfills of other windows of this connection may be lowering it at the same time.
     with engine.begin() as tx:
-        current = sync_state.read_watermark(tx, connection_id=connection.id, stream=stream)
-        if current is None or candidate < current:
-            sync_state.write_watermark(
-                tx, connection_id=connection.id, stream=stream, watermark_ms=candidate, details={"set_by": "backfill"}
-            )
+        sync_state.lower_watermark(
+            tx, connection_id=connection.id, stream=stream, watermark_ms=candidate, details={"set_by": "backfill"}
+        )
 
 
 def _label(window: Window) -> str:
