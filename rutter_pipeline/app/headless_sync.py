@@ -31,7 +31,7 @@ from rutter_pipeline.defs.checks import CHECKS_JOB
 from rutter_pipeline.defs.dbt import refresh_marts_job
 from rutter_pipeline.defs.jobs import CONNECTION_NAME_TAG, CONNECTION_TAG
 from rutter_pipeline.defs.metadata import FIGURES
-from rutter_pipeline.defs.schedules import schedule_name
+from rutter_pipeline.defs.schedules import CONNECTION_COUNT_TAG, schedule_name
 from rutter_pipeline.defs.sensors import SENSOR_NAME, ConnectionReport, apply_partition_requests
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.settings import process_settings
@@ -141,8 +141,10 @@ def sync_everything(
 def evaluate_sensor(defs: dg.Definitions, instance: dg.DagsterInstance, name: str) -> dg.SensorResult:
     """One tick of a sensor of `defs`, its partition changes applied to `instance` as the daemon applies them."""
     sensor = defs.resolve_sensor_def(name)
+    # With the instance's ref, the tick resolves a one-month request against the partitions as they will be once
+    # its own partition changes are applied, as the daemon resolves it.
     with dg.build_sensor_context(
-        instance=instance, resources=defs.resources, definitions=defs, sensor_name=name
+        instance=instance, instance_ref=instance.get_ref(), resources=defs.resources, definitions=defs, sensor_name=name
     ) as context:
         tick = sensor.evaluate_tick(context)
     apply_partition_requests(instance, list(tick.dynamic_partitions_requests or []))
@@ -236,6 +238,8 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Run
     job_name = request.job_name or ""
     job = defs.resolve_job_def(job_name)
     partition = str(request.partition_key) if request.partition_key else _range(request.tags)
+    if CONNECTION_COUNT_TAG in request.tags:  # a schedule's batch: its connections are in the run config
+        partition = f"{request.tags[CONNECTION_COUNT_TAG]} connection(s)"
     started = time.monotonic()
     # dbt's own log lines are echoed to stdout by dagster-dbt; the run's event log keeps them for the UI.
     with contextlib.redirect_stdout(io.StringIO()):
@@ -244,7 +248,7 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Run
             partition_key=request.partition_key,
             tags={**request.tags, SYNC_TAG: "1"},
             raise_on_error=False,
-            run_config=QUIET,
+            run_config={**QUIET, **request.run_config},
         )
     figures = RunFigures(
         connection_id=request.tags.get(CONNECTION_TAG, ""),
@@ -256,14 +260,16 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Run
         months=len(run_months(request.tags)) or int("|" in str(request.partition_key or "")),
     )
     # An incremental pull records its figures on every month partition it wrote, a backfill of several months
-    # each month's own (with its `window`): count each endpoint's pull, or each window, once.
+    # each month's own (with its `window`): count each connection's pull of an endpoint, or each window, once.
     pulls = {}
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
         value = metadata.get(FIGURES)
         if value is not None:
             window = metadata.get("window")
-            pulls[(value.value["endpoint"], window.value if window else None)] = value.value
+            connection = metadata.get("connection")
+            key = (value.value["endpoint"], window.value if window else None, connection.value if connection else None)
+            pulls[key] = value.value
     for pull in pulls.values():
         figures.sync_seconds += pull["seconds"]
         figures.fetched += pull["fetched"]

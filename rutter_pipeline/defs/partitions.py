@@ -80,8 +80,8 @@ class NoPartitionChosen(dg.Failure):
     def __init__(self, job_name: str, *, what: str) -> None:
         super().__init__(
             description=f"{job_name} needs a partition: launch it with a {what} chosen (Launchpad → partition, or "
-            "Materialize → Select partitions), or let the schedule and the connection sensor start one run per "
-            "connection. Nothing was pulled.",
+            "Materialize → Select partitions), or let the schedules and the connection sensor start the runs. "
+            "Nothing was pulled.",
             allow_retries=False,
         )
 
