@@ -19,7 +19,9 @@ broken variant fails the test instead of reporting a speed; speed itself is not 
     make benchmark   # or, alone:
     .venv/bin/python -m pytest -m benchmark -p no:xdist benchmarks/test_throughput_side_by_side.py -s
 
-`BENCH_OUTPUT=path.json` also writes the figures and ratios there.
+`BENCH_OUTPUT=path.json` also writes the figures and ratios there; `BENCH_VARIANTS=engine,sync,sync1` runs only
+those variants (short names: fetch, floor, engine, engine2, sync, sync1, naive, dlt); `BENCH_SYNC_LOG=path`
+appends the output of each `rutter-pipeline sync` (a line per run with its seconds) there.
 """
 
 from __future__ import annotations
@@ -224,6 +226,9 @@ def dagster(sandbox: Sandbox, url: str, *, workers: int = 2) -> Measure:
         with measured(sandbox, [database_name(url), database_name(storage_url)]) as measure:
             done = subprocess.run([str(CLI), "sync"], env=env, cwd=REPO, capture_output=True, text=True, timeout=3600)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        if os.environ.get("BENCH_SYNC_LOG"):  # the sync's own lines: a line per run with its seconds
+            with Path(os.environ["BENCH_SYNC_LOG"]).open("a") as log:
+                log.write(f"--- rutter-pipeline sync, {workers} worker(s)\n{done.stdout}")
     assert count_orders(url, "rutter.orders") == ORDERS
     return measure
 

@@ -4,21 +4,22 @@ No second copy of their rules: the sync evaluates the real `rutter_connections` 
 connections, registers the ready ones as partitions and requests their missing months in ranges) and applies its
 partition changes as the daemon does, executes the runs it requests, then evaluates each family's real
 incremental schedule and executes its runs. Every run is a real Dagster run recorded in DAGSTER_HOME, so the UI
-shows exactly what a headless sync did. Runs execute in process (no run launcher, no process per run) in a pool
-of worker processes (at most RUTTER_MAX_CONCURRENT_RUNS and the number of CPUs), so the month ranges of one large
-connection load side by side: concurrent windows of one connection are safe, the warehouse merges each object
-under its version guard.
+shows exactly what a headless sync did. Runs execute in process (no run launcher, no process per run), up to
+`workers` at a time (RUTTER_MAX_CONCURRENT_RUNS and the number of CPUs): this process and worker processes that
+load the definitions once, so the month ranges of one large connection load side by side. Concurrent windows of
+one connection are safe: the warehouse merges each object under its version guard and backfills only lower the
+incremental watermark (`sync_state.lower_watermark`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import multiprocessing
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -173,18 +174,36 @@ def execute_requests(
     workers: int,
     progress: Callable[[RunFigures], None],
 ) -> list[RunFigures]:
-    """Execute run requests as Dagster runs, `workers` at a time (each worker a process of its own)."""
-    if workers <= 1 or len(requests) <= 1:
-        runs = []
-        for request in requests:
-            runs.append(_execute(defs, instance, request))
-            progress(runs[-1])
-        return runs
+    """Execute run requests as Dagster runs, `workers` at a time: this process is one worker, the others are
+    processes of their own (each loads the definitions once), and each takes the next request when it is free."""
+    helpers = min(workers, len(requests)) - 1
+    if helpers <= 0:
+        return [_execute_here(defs, instance, request, progress) for request in requests]
+    waiting = deque(requests)
+    runs = []
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(requests)), mp_context=spawn, initializer=_start_worker
-    ) as pool:
-        return list(pool.map(functools.partial(_execute_in_worker, progress=progress), requests))
+    with ProcessPoolExecutor(max_workers=helpers, mp_context=spawn, initializer=_start_worker) as pool:
+        running: set[Future[RunFigures]] = set()
+        while waiting or running:
+            while waiting and len(running) < helpers:
+                running.add(pool.submit(_execute_in_worker, waiting.popleft(), progress=progress))
+            if waiting:  # this process runs the next one meanwhile
+                runs.append(_execute_here(defs, instance, waiting.popleft(), progress))
+            else:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                runs += [future.result() for future in done]
+            finished = {future for future in running if future.done()}
+            runs += [future.result() for future in finished]
+            running -= finished
+    return runs
+
+
+def _execute_here(
+    defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.RunRequest, progress: Callable[[RunFigures], None]
+) -> RunFigures:
+    figures = _execute(defs, instance, request)
+    progress(figures)
+    return figures
 
 
 def fail_abandoned_runs(instance: dg.DagsterInstance) -> int:
@@ -211,9 +230,9 @@ def backfill_month(defs: dg.Definitions, instance: dg.DagsterInstance, missing: 
     return _execute(defs, instance, missing.run_request())
 
 
-def _with_job(request: dg.RunRequest, job_name: str | None) -> dg.RunRequest:
-    # A schedule's requests (and those of a sensor with one job) name no job: the daemon fills in its own.
-    return request if request.job_name or job_name is None else request.with_replaced_attrs(job_name=job_name)
+def _with_job(request: dg.RunRequest, job_name: str) -> dg.RunRequest:
+    # A schedule's requests name no job: the daemon runs them as the schedule's own job.
+    return request if request.job_name else request.with_replaced_attrs(job_name=job_name)
 
 
 #: A worker process's definitions and instance, loaded once for all the runs it executes.
