@@ -66,13 +66,7 @@ def write_watermark(
     if watermark_ms is not None and (isinstance(watermark_ms, bool) or not isinstance(watermark_ms, int)):
         raise TypeError(f"watermark_ms must be an int of Unix milliseconds, got {watermark_ms!r}")
     now = stored_time(conn, datetime.now(UTC))
-    values = {
-        "connection_id": connection_id,
-        "stream": stream,
-        "watermark_ms": watermark_ms,
-        "updated_at": now,
-        "details": details,
-    }
+    values = _row(connection_id, stream, watermark_ms, now, details)
     changes = {"watermark_ms": watermark_ms, "updated_at": now, "details": details}
     conn.execute(upsert(conn, sync_state, values, keys=["connection_id", "stream"], changes=changes))
 
@@ -95,16 +89,22 @@ def lower_watermark(
     ).rowcount
     if lowered:
         return
-    values = {
+    # No row to lower: create it; one created meanwhile by another backfill keeps the lower of the two.
+    values = _row(connection_id, stream, watermark_ms, now, details)
+    least = sa.func.least(sa.func.coalesce(column, watermark_ms), watermark_ms)
+    conn.execute(upsert(conn, sync_state, values, keys=["connection_id", "stream"], changes={"watermark_ms": least}))
+
+
+def _row(
+    connection_id: str, stream: str, watermark_ms: int | None, now: datetime, details: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
         "connection_id": connection_id,
         "stream": stream,
         "watermark_ms": watermark_ms,
         "updated_at": now,
         "details": details,
     }
-    # No row to lower: create it; one created meanwhile by another backfill keeps the lower of the two.
-    least = sa.func.least(sa.func.coalesce(column, watermark_ms), watermark_ms)
-    conn.execute(upsert(conn, sync_state, values, keys=["connection_id", "stream"], changes={"watermark_ms": least}))
 
 
 def backfilled(conn: sa.Connection, *, connection_id: str) -> dict[str, set[str]]:
