@@ -20,10 +20,11 @@ broken variant fails the test instead of reporting a speed; speed itself is not 
     .venv/bin/python -m pytest -m benchmark -p no:xdist benchmarks/test_throughput_side_by_side.py -s
 
 `BENCH_OUTPUT=path.json` also writes the figures and ratios there. `BENCH_VARIANTS=floor,engine` runs only the
-named variants (fetch, floor, engine, engine2, dagster, naive, dlt, before), and prints the ratios between those.
-`BENCH_ENGINE_BEFORE=dir` adds the variant `before`: the engine of another revision, exported to `dir`
+named variants (fetch, floor, engine, engine2, sync, sync1, naive, dlt, before), and prints the ratios between
+those. `BENCH_ENGINE_BEFORE=dir` adds the variant `before`: the engine of another revision, exported to `dir`
 (`git archive <rev> rutter_pipeline | tar -x -C dir`) and put first on the workers' `PYTHONPATH`, so a change's
-before and after are measured in the same run.
+before and after are measured in the same run. `BENCH_SYNC_LOG=path` appends the output of each
+`rutter-pipeline sync` (a line per run with its seconds) there.
 """
 
 from __future__ import annotations
@@ -222,8 +223,9 @@ def engine_before(sandbox: Sandbox, url: str) -> Measure:
             os.environ["PYTHONPATH"] = previous
 
 
-def dagster(sandbox: Sandbox, url: str) -> Measure:
-    """`rutter-pipeline sync` against the external sandbox, its Dagster storage in a database of its own."""
+def dagster(sandbox: Sandbox, url: str, *, workers: int = 2) -> Measure:
+    """`rutter-pipeline sync` against the external sandbox, its Dagster storage in a database of its own, with
+    `workers` runs at a time (RUTTER_MAX_CONCURRENT_RUNS; the sync takes at most the CPU count)."""
     with _database() as storage_url, tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUTTER_", "WAREHOUSE_", "DAGSTER_"))}
         env.update(
@@ -235,12 +237,20 @@ def dagster(sandbox: Sandbox, url: str) -> Measure:
             DAGSTER_HOME=f"{home}/dagster_home",
             RUTTER_PIPELINE_DATA_DIR=f"{home}/data",
             RUTTER_REFRESH_MARTS="false",
+            RUTTER_MAX_CONCURRENT_RUNS=str(workers),
         )
         with measured(sandbox, [database_name(url), database_name(storage_url)]) as measure:
             done = subprocess.run([str(CLI), "sync"], env=env, cwd=REPO, capture_output=True, text=True, timeout=3600)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        if os.environ.get("BENCH_SYNC_LOG"):  # the sync's own lines: a line per run with its seconds
+            with Path(os.environ["BENCH_SYNC_LOG"]).open("a") as log:
+                log.write(f"--- rutter-pipeline sync, {workers} worker(s)\n{done.stdout}")
     assert count_orders(url, "rutter.orders") == ORDERS
     return measure
+
+
+def dagster_one_worker(sandbox: Sandbox, url: str) -> Measure:
+    return dagster(sandbox, url, workers=1)
 
 
 @contextmanager
@@ -248,13 +258,14 @@ def _database() -> Iterator[str]:
     yield from _fresh_database(POSTGRES_SERVER, "postgres", mysql=False)
 
 
-#: (short name, name in the table, function, needs a database); the order of the first round.
+#: (short name for BENCH_VARIANTS, name in the table, function, needs a database); the order of the first round.
 ALL_VARIANTS: list[tuple[str, str, Callable[..., Measure], bool]] = [
     ("fetch", "fetch every page, nothing else", fetch, False),
     ("floor", "fetch + COPY into (id, data jsonb): the floor", floor, True),
     ("engine", "sync engine, 1 process (sync.backfill, monthly windows)", engine, True),
     ("engine2", "sync engine, 2 processes (half the months each)", engine_two, True),
-    ("dagster", "rutter-pipeline sync (through Dagster)", dagster, True),
+    ("sync", "rutter-pipeline sync (through Dagster, 2 workers)", dagster, True),
+    ("sync1", "rutter-pipeline sync (through Dagster, 1 worker)", dagster_one_worker, True),
     ("naive", "naive: one INSERT … ON CONFLICT per row", naive, True),
     ("dlt", "dlt rest_api → postgres, merge on id", dlt, True),
 ]
@@ -323,12 +334,14 @@ def test_throughput_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
         "engine 2 processes / 1 process": ("engine2", "engine"),
         "dlt / engine": ("dlt", "engine"),
         "naive / engine": ("naive", "engine"),
-        "rutter-pipeline sync / engine": ("dagster", "engine"),
-        "rutter-pipeline sync / dlt": ("dagster", "dlt"),
-        "rutter-pipeline sync / naive": ("dagster", "naive"),
+        "rutter-pipeline sync / engine": ("sync", "engine"),
+        "rutter-pipeline sync 1 worker / engine": ("sync1", "engine"),
+        "rutter-pipeline sync 2 workers / 1 worker": ("sync", "sync1"),
+        "rutter-pipeline sync / dlt": ("sync", "dlt"),
+        "rutter-pipeline sync / naive": ("sync", "naive"),
     }
     ratios = {label: round(rate[a] / rate[b], 2) for label, (a, b) in pairs.items() if a in rate and b in rate}
-    engines = [rate[short] for short in ("engine", "engine2", "dagster") if short in rate]
+    engines = [rate[short] for short in ("engine", "engine2", "sync", "sync1") if short in rate]
     if engines:
         ratios["best engine figure / Rutter's ceiling (25,000 rows/s)"] = round(
             max(engines) / RUTTER_CEILING_ROWS_PER_S, 3

@@ -140,7 +140,12 @@ def test_sync_backfills_then_follows_changes_and_deletes(env, shop_and_books, po
     with dg.DagsterInstance.get() as instance:
         backfills = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "backfill"}))
         incrementals = instance.get_runs(dg.RunsFilter(tags={"rutter/pull": "incremental"}))
-    assert len(backfills) == 2 * 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfills)
+        orders = instance.get_materialized_partitions(dg.AssetKey(["rutter", "commerce", "orders"]))
+        invoice_months = instance.get_materialized_partitions(dg.AssetKey(["rutter", "accounting", "invoices"]))
+    # One run per connection covers its three months, and each month is a materialized partition of its own.
+    assert len(backfills) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfills)
+    assert len({key for key in orders if key.startswith(f"{shop}|")}) == 3
+    assert len({key for key in invoice_months if key.startswith(f"{books}|")}) == 3
     assert len(incrementals) == 2 * 3
     assert_no_secret_stored(
         env["RUTTER_DAGSTER_STORAGE_URL"],

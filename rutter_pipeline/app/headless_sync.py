@@ -1,37 +1,40 @@
-"""`rutter-pipeline sync`: the sensor's and the schedule's work done once, through Dagster, without a daemon.
+"""`rutter-pipeline sync`: one tick of the connection sensor and of the incremental schedules, run to the end.
 
-Each (connection, month) backfill and each incremental pull is a real Dagster run recorded in DAGSTER_HOME, so
-the UI shows exactly what a headless sync did. Runs execute in process (no run launcher, no process per run),
-which keeps Dagster's per-run overhead to about a second. Connections are synced in parallel worker processes (at
-most RUTTER_MAX_CONCURRENT_RUNS and the number of CPUs), each connection's runs one after another, so a connection
-never has two runs at once.
+No second copy of their rules: the sync evaluates the real `rutter_connections` sensor (which surveys the
+connections, registers the ready ones as partitions and requests their missing months in ranges) and applies its
+partition changes as the daemon does, executes the runs it requests, then evaluates each family's real
+incremental schedule and executes its runs. Every run is a real Dagster run recorded in DAGSTER_HOME, so the UI
+shows exactly what a headless sync did. Runs execute in process (no run launcher, no process per run), up to
+`workers` at a time (RUTTER_MAX_CONCURRENT_RUNS and the number of CPUs): this process and worker processes that
+load the definitions once, so the month ranges of one large connection load side by side. Concurrent windows of
+one connection are safe: the warehouse merges each object under its version guard and backfills only lower the
+incremental watermark (`sync_state.lower_watermark`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import multiprocessing
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import dagster as dg
-import sqlalchemy as sa
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from rutter_pipeline.defs import build_definitions
-from rutter_pipeline.defs.backfills import ERROR_TAG, BackfillPlan, MissingMonth, plan_backfills
+from rutter_pipeline.defs.backfills import ERROR_TAG, MissingMonth, run_months
 from rutter_pipeline.defs.checks import CHECKS_JOB
 from rutter_pipeline.defs.dbt import refresh_marts_job
-from rutter_pipeline.defs.incremental import incremental_job_name
-from rutter_pipeline.defs.jobs import connection_tags
+from rutter_pipeline.defs.jobs import CONNECTION_NAME_TAG, CONNECTION_TAG
 from rutter_pipeline.defs.metadata import FIGURES
-from rutter_pipeline.defs.partitions import month_keys
-from rutter_pipeline.defs.sensors import ConnectionReport, apply_partition_requests, partition_requests, survey
-from rutter_pipeline.rutter.client import RutterClient
-from rutter_pipeline.rutter.connections import Connection
+from rutter_pipeline.defs.schedules import CONNECTION_COUNT_TAG, schedule_name
+from rutter_pipeline.defs.sensors import SENSOR_NAME, ConnectionReport, apply_partition_requests
+from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.settings import process_settings
 
 REFRESH_MARTS_JOB = refresh_marts_job.name
@@ -63,6 +66,10 @@ class RunFigures:
     fetched: int = 0
     written: int = 0
     error: str = ""
+    #: The connection's platform and name.
+    label: str = ""
+    #: How many month partitions a backfill run covers.
+    months: int = 0
 
     @property
     def overhead_seconds(self) -> float:
@@ -77,7 +84,8 @@ class SyncReport:
     connections: ConnectionReport
     runs: list[RunFigures] = field(default_factory=list)
     checks_failed: list[str] = field(default_factory=list)
-    months_waiting: list[MissingMonth] = field(default_factory=list)
+    #: Months whose retry delay has not passed, described (see `MissingMonth.describe`).
+    months_waiting: list[str] = field(default_factory=list)
     abandoned_runs: int = 0
     seconds: float = 0.0
 
@@ -91,12 +99,9 @@ def sync_everything(
     *,
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    client: RutterClient,
-    engine: sa.Engine | None = None,
     workers: int = 1,
     refresh_marts: bool = True,
     progress: Callable[[RunFigures], None] = lambda run: None,
-    source: str | None = None,
     announce: Callable[[str], None] = lambda text: None,
 ) -> SyncReport:
     """Register ready connections, backfill their missing months, pull their changes, check the tables.
@@ -105,15 +110,11 @@ def sync_everything(
     for dead and marked failed first, so they block nothing (their months are loaded again).
 
     Args:
-        defs: the project's definitions (jobs with resources bound).
+        defs: the project's definitions (sensor, schedules and jobs with resources bound).
         instance: the Dagster instance the runs are recorded in.
-        client: a client to survey the organisation's connections with.
-        engine: the warehouse, where the connections found are recorded (`rutter._connections`) and whose
-            `_sync_state` says which months are loaded.
-        workers: how many connections are synced at the same time, each in its own process.
+        workers: how many runs execute at the same time, each worker in its own process.
         refresh_marts: rebuild the dbt marts after the syncs (no daemon runs their sensor here).
         progress: called after each run (the CLI prints a line).
-        source: recorded with the connections: `sandbox` or the Rutter API URL.
         announce: told before a step that is slow and silent (the dbt build), so the CLI can say so.
 
     Returns:
@@ -123,33 +124,86 @@ def sync_everything(
     # Keep storage connections open between runs instead of opening one per event (Dagster's default).
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
     abandoned = fail_abandoned_runs(instance)
-    report = SyncReport(connections=survey(client, engine=engine, source=source), abandoned_runs=abandoned)
-    apply_partition_requests(instance, partition_requests(instance, report.connections))
-    months = month_keys(_grid(defs))
-    ready = report.connections.ready
-    plans = {c.id: plan_backfills(instance, engine, connection=c, months=months) for c in ready}
-    report.months_waiting = [missing for plan in plans.values() for missing in plan.waiting]
-    if workers > 1 and len(ready) > 1:
-        # One process per connection at a time: runs of different connections overlap, one connection's never.
-        sync_one = functools.partial(_sync_connection_in_worker, progress=progress)
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(ready)), mp_context=spawn) as pool:
-            for runs in pool.map(sync_one, ready, [plans[c.id] for c in ready]):
-                report.runs.extend(runs)
-    else:
-        for connection in ready:
-            report.runs.extend(
-                sync_connection(defs, instance, connection=connection, plan=plans[connection.id], progress=progress)
-            )
+    tick = evaluate_sensor(defs, instance, SENSOR_NAME)
+    report = SyncReport(connections=ConnectionReport.from_cursor(tick.cursor), abandoned_runs=abandoned)
+    report.months_waiting = ConnectionReport.months_waiting(tick.cursor)
+    report.runs += execute_requests(defs, instance, tick.run_requests or [], workers=workers, progress=progress)
+    pulls = [request for family in Family for request in evaluate_schedule(defs, instance, schedule_name(family))]
+    report.runs += execute_requests(defs, instance, pulls, workers=workers, progress=progress)
     report.checks_failed = _run_checks(defs, instance)
     if refresh_marts and report.runs:
         announce("Building the dbt marts (dbt build of the staging models, marts and their tests)...")
-        report.runs.append(
-            _execute(defs, instance, job_name=REFRESH_MARTS_JOB, connection_id="", partition=None, tags={})
-        )
+        report.runs.append(_execute(defs, instance, dg.RunRequest(job_name=REFRESH_MARTS_JOB)))
         progress(report.runs[-1])
     report.seconds = round(time.monotonic() - started, 2)
     return report
+
+
+def evaluate_sensor(defs: dg.Definitions, instance: dg.DagsterInstance, name: str) -> dg.SensorResult:
+    """One tick of a sensor of `defs`, its partition changes applied to `instance` as the daemon applies them."""
+    sensor = defs.resolve_sensor_def(name)
+    # With the instance's ref, the tick resolves a one-month request against the partitions as they will be once
+    # its own partition changes are applied, as the daemon resolves it.
+    with dg.build_sensor_context(
+        instance=instance, instance_ref=instance.get_ref(), resources=defs.resources, definitions=defs, sensor_name=name
+    ) as context:
+        tick = sensor.evaluate_tick(context)
+    apply_partition_requests(instance, list(tick.dynamic_partitions_requests or []))
+    # The connection sensor names the job of each request (it has one backfill job per family).
+    return dg.SensorResult(run_requests=tick.run_requests, cursor=tick.cursor)
+
+
+def evaluate_schedule(defs: dg.Definitions, instance: dg.DagsterInstance, name: str) -> list[dg.RunRequest]:
+    """The run requests of one tick of a schedule of `defs`, as if it were due now."""
+    schedule = defs.resolve_schedule_def(name)
+    with dg.build_schedule_context(
+        instance=instance,
+        resources=defs.resources,
+        repository_def=defs.get_repository_def(),
+        scheduled_execution_time=datetime.now(UTC),
+    ) as context:
+        tick = schedule.evaluate_tick(context)
+    return [_with_job(request, schedule.job_name) for request in tick.run_requests or []]
+
+
+def execute_requests(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    requests: Sequence[dg.RunRequest],
+    *,
+    workers: int,
+    progress: Callable[[RunFigures], None],
+) -> list[RunFigures]:
+    """Execute run requests as Dagster runs, `workers` at a time: this process is one worker, the others are
+    processes of their own (each loads the definitions once), and each takes the next request when it is free."""
+    helpers = min(workers, len(requests)) - 1
+    if helpers <= 0:
+        return [_execute_here(defs, instance, request, progress) for request in requests]
+    waiting = deque(requests)
+    runs = []
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=helpers, mp_context=spawn, initializer=_start_worker) as pool:
+        running: set[Future[RunFigures]] = set()
+        while waiting or running:
+            while waiting and len(running) < helpers:
+                running.add(pool.submit(_execute_in_worker, waiting.popleft(), progress=progress))
+            if waiting:  # this process runs the next one meanwhile
+                runs.append(_execute_here(defs, instance, waiting.popleft(), progress))
+            else:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                runs += [future.result() for future in done]
+            finished = {future for future in running if future.done()}
+            runs += [future.result() for future in finished]
+            running -= finished
+    return runs
+
+
+def _execute_here(
+    defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.RunRequest, progress: Callable[[RunFigures], None]
+) -> RunFigures:
+    figures = _execute(defs, instance, request)
+    progress(figures)
+    return figures
 
 
 def fail_abandoned_runs(instance: dg.DagsterInstance) -> int:
@@ -171,98 +225,70 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> int:
     return len(records)
 
 
-def sync_connection(
-    defs: dg.Definitions,
-    instance: dg.DagsterInstance,
-    *,
-    connection: Connection,
-    plan: BackfillPlan,
-    progress: Callable[[RunFigures], None],
-) -> list[RunFigures]:
-    """Backfill a connection's due months, then pull its changes (per family); one run after another."""
-    runs = []
-    for missing in plan.due:
-        runs.append(backfill_month(defs, instance, missing))
-        progress(runs[-1])
-    for family in connection.families:
-        runs.append(
-            _execute(
-                defs,
-                instance,
-                job_name=incremental_job_name(family),
-                connection_id=connection.id,
-                partition=connection.id,
-                tags=connection_tags(connection.id, pull="incremental"),
-            )
-        )
-        progress(runs[-1])
-    return runs
-
-
 def backfill_month(defs: dg.Definitions, instance: dg.DagsterInstance, missing: MissingMonth) -> RunFigures:
     """Run one (connection, month) backfill of one family as a Dagster run."""
-    request = missing.run_request()
-    return _execute(
-        defs,
-        instance,
-        job_name=missing.job_name,
-        connection_id=missing.connection_id,
-        partition=request.partition_key,
-        tags=request.tags,
-    )
+    return _execute(defs, instance, missing.run_request())
 
 
-def _sync_connection_in_worker(
-    connection: Connection, plan: BackfillPlan, *, progress: Callable[[RunFigures], None]
-) -> list[RunFigures]:
+def _with_job(request: dg.RunRequest, job_name: str) -> dg.RunRequest:
+    # A schedule's requests name no job: the daemon runs them as the schedule's own job.
+    return request if request.job_name else request.with_replaced_attrs(job_name=job_name)
+
+
+#: A worker process's definitions and instance, loaded once for all the runs it executes.
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker() -> None:
     # A spawned worker: the environment prepared by the parent (sandbox URL, storage URL) is inherited.
-    defs = build_definitions(process_settings())
-    with dg.DagsterInstance.get() as instance:
-        instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
-        return sync_connection(defs, instance, connection=connection, plan=plan, progress=progress)
+    instance = dg.DagsterInstance.get()
+    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
+    _WORKER.update(defs=build_definitions(process_settings()), instance=instance)
 
 
-def _grid(defs: dg.Definitions) -> dg.MultiPartitionsDefinition:
-    # Any Rutter asset's grid will do: the families' grids share their months.
-    for asset in defs.resolve_all_asset_specs():
-        if isinstance(asset.partitions_def, dg.MultiPartitionsDefinition):
-            return asset.partitions_def
-    raise ValueError("no Rutter asset with (connection, month) partitions is defined")
+def _execute_in_worker(request: dg.RunRequest, *, progress: Callable[[RunFigures], None]) -> RunFigures:
+    figures = _execute(_WORKER["defs"], _WORKER["instance"], request)  # type: ignore[arg-type]
+    progress(figures)
+    return figures
 
 
-def _execute(
-    defs: dg.Definitions,
-    instance: dg.DagsterInstance,
-    *,
-    job_name: str,
-    connection_id: str,
-    partition: str | None,
-    tags: dict[str, str],
-) -> RunFigures:
+def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.RunRequest) -> RunFigures:
+    """Execute one run request in this process as a Dagster run of the instance."""
+    job_name = request.job_name or ""
     job = defs.resolve_job_def(job_name)
+    partition = str(request.partition_key) if request.partition_key else _range(request.tags)
+    if CONNECTION_COUNT_TAG in request.tags:  # a schedule's batch: its connections are in the run config
+        partition = f"{request.tags[CONNECTION_COUNT_TAG]} connection(s)"
     started = time.monotonic()
     # dbt's own log lines are echoed to stdout by dagster-dbt; the run's event log keeps them for the UI.
     with contextlib.redirect_stdout(io.StringIO()):
         result = job.execute_in_process(
             instance=instance,
-            partition_key=partition,
-            tags={**tags, SYNC_TAG: "1"},
+            partition_key=request.partition_key,
+            tags={**request.tags, SYNC_TAG: "1"},
             raise_on_error=False,
-            run_config=QUIET,
+            run_config={**QUIET, **request.run_config},
         )
     figures = RunFigures(
-        connection_id=connection_id,
+        connection_id=request.tags.get(CONNECTION_TAG, ""),
         job=job_name,
         partition=partition,
         success=result.success,
         run_seconds=round(time.monotonic() - started, 3),
+        label=request.tags.get(CONNECTION_NAME_TAG, ""),
+        months=len(run_months(request.tags)) or int("|" in str(request.partition_key or "")),
     )
-    # An incremental pull records its figures on every month partition it wrote: count each endpoint once.
+    # An incremental pull records its figures on every month partition it wrote, a backfill of several months
+    # each month's own (with its `window`): count each connection's pull of an endpoint, or each window, once.
     pulls = {}
     for event in result.get_asset_materialization_events():
-        value = event.materialization.metadata.get(FIGURES)
+        metadata = event.materialization.metadata
+        value = metadata.get(FIGURES)
         if value is not None:
-            pulls[value.value["endpoint"]] = value.value
+            window = metadata.get("window")
+            connection = metadata.get("connection")
+            key = (value.value["endpoint"], window.value if window else None, connection.value if connection else None)
+            pulls[key] = value.value
     for pull in pulls.values():
         figures.sync_seconds += pull["seconds"]
         figures.fetched += pull["fetched"]
@@ -271,6 +297,11 @@ def _execute(
         figures.error = _first_error(result)
         instance.add_run_tags(result.run_id, {ERROR_TAG: figures.error[:200]})
     return figures
+
+
+def _range(tags: dict[str, str]) -> str | None:
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    return f"{start}..{end.rsplit('|', 1)[-1]}" if start and end else None
 
 
 def _run_checks(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[str]:

@@ -51,8 +51,8 @@ def print_report(report: SyncReport) -> int:
         )
     for run in report.failed_runs:
         print(f"rutter-pipeline: {run.job} {run.partition} failed: {run.error}", file=sys.stderr)
-    for missing in report.months_waiting:
-        print(f"rutter-pipeline: month not loaded: {missing.describe()}", file=sys.stderr)
+    for described in report.months_waiting:
+        print(f"rutter-pipeline: month not loaded: {described}", file=sys.stderr)
     for check in report.checks_failed:
         print(f"rutter-pipeline: check not passed: {check}", file=sys.stderr)
     return 1 if report.failed_runs or report.months_waiting or report.checks_failed else 0
@@ -80,8 +80,8 @@ def _rows(report: SyncReport) -> list[dict[str, object]]:
         rows.append(
             {
                 "connection": connection_id,
-                "platform": platforms.get(connection_id, ""),
-                "months backfilled": sum(run.success for run in backfills),
+                "platform": platforms.get(connection_id) or runs[0].label.partition(" ")[0],
+                "months backfilled": sum(run.months for run in backfills if run.success),
                 "rows fetched": sum(run.fetched for run in runs),
                 "rows written": sum(run.written for run in runs),
                 "incremental": "ok" if all(r.success for r in runs if is_incremental(r)) else "failed",

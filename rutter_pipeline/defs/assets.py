@@ -91,14 +91,21 @@ def family_assets(family: Family, *, partitions_def: dg.MultiPartitionsDefinitio
         # range run records each month's materialization as soon as it is written, so the partitions it
         # finished show as materialized even when a later month fails.
         single = context.has_partition_key
+        partitions = [context.partition_key] if single else context.partition_keys
         failed = []
-        for partition in [context.partition_key] if single else context.partition_keys:
+        for partition in partitions:
             target = resolve(partition, partitions=partitions_def)
             connection = rutter.connection(target.connection_id)
             for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
                 try:
                     result = backfill_endpoint(
-                        endpoints[key], rutter=rutter, warehouse=warehouse, connection=connection, target=target
+                        endpoints[key],
+                        rutter=rutter,
+                        warehouse=warehouse,
+                        connection=connection,
+                        target=target,
+                        # The preview and health describe the connection, not the month: once per run is enough.
+                        describe=partition == partitions[-1],
                     )
                 except Exception as exc:  # noqa: BLE001 - one endpoint's failure must not hide the others' results
                     context.log.error(f"{endpoints[key].path} {target.month} of {connection.id} failed: {exc!r}")
@@ -123,8 +130,10 @@ def backfill_endpoint(
     warehouse: WarehouseResource,
     connection: Connection,
     target: ConnectionMonth,
+    describe: bool = True,
 ) -> dg.MaterializeResult:
-    """Backfill one endpoint's window and describe it for the UI."""
+    """Backfill one endpoint's window and describe it for the UI (with `describe`, also the connection's health
+    and a preview of its latest rows: two queries, left out of all but the last month of a range run)."""
     summary = sync.backfill(
         client=rutter.client,
         engine=warehouse.engine,
@@ -136,8 +145,9 @@ def backfill_endpoint(
     figures = metadata.summary_metadata(summary, pull="backfill")
     figures["connection"] = f"{connection_label(connection)} ({connection.id})"
     figures["window"] = str(target.window)
-    figures["connection health"] = metadata.connection_health(warehouse.engine, connection.id)
-    if summary.status == "ok":
+    if describe:
+        figures["connection health"] = metadata.connection_health(warehouse.engine, connection.id)
+    if describe and summary.status == "ok":
         figures["preview"] = metadata.preview(warehouse.engine, endpoint=endpoint, connection_id=connection.id)
     return dg.MaterializeResult(asset_key=asset_key(endpoint), metadata=figures)
 

@@ -19,8 +19,8 @@ import dagster as dg
 
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.rutter.timeutil import to_ms
 from rutter_pipeline.rutter.windows import Window
+from rutter_pipeline.sync.periods import window_for_month
 
 CONNECTION = "connection"
 MONTH = "month"
@@ -107,8 +107,8 @@ class NoPartitionChosen(dg.Failure):
     def __init__(self, job_name: str, *, what: str) -> None:
         super().__init__(
             description=f"{job_name} needs a partition: launch it with a {what} chosen (Launchpad → partition, or "
-            "Materialize → Select partitions), or let the schedule and the connection sensor start one run per "
-            "connection. Nothing was pulled.",
+            "Materialize → Select partitions), or let the schedules and the connection sensor start the runs. "
+            "Nothing was pulled.",
             allow_retries=False,
         )
 
@@ -147,15 +147,14 @@ def resolve(
     all_months = month_keys(partitions, now=now)
     if month not in all_months:
         raise ValueError(f"month partition {month!r} is outside {all_months[0]}..{all_months[-1]}")
-    bounds = months.time_window_for_partition_key(month)
-    start_ms, end_ms = to_ms(bounds.start), to_ms(bounds.end)
+    # The rule (first month open at the start, current month open at the end) is `periods.window_for_month`'s.
     return ConnectionMonth(
         connection_id=keys[CONNECTION],
         month=month,
-        window=Window(
-            start_ms=None if month == all_months[0] else start_ms,
-            end_ms=None if month == all_months[-1] else end_ms,
-            period=(start_ms, end_ms),
+        window=window_for_month(
+            months.time_window_for_partition_key(month).start,
+            is_first=month == all_months[0],
+            is_last=month == all_months[-1],
         ),
     )
 

@@ -28,6 +28,9 @@ from rutter_pipeline.warehouse.connections import LastLook, ready_at_last_look, 
 
 SENSOR_NAME = "rutter_connections"
 
+#: The cursor's list of months whose retry delay has not passed yet.
+MONTHS_WAITING = "backfills waiting for their retry"
+
 PartitionsRequest = dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest
 
 
@@ -44,33 +47,82 @@ class ConnectionReport:
     seen: list[Connection] = field(default_factory=list)
     statuses: dict[str, ConnectionStatus] = field(default_factory=dict)
 
-    def as_cursor(self) -> str:
-        """A readable cursor: the connections held back and why (shown on the sensor's page)."""
+    def as_cursor(self, months_waiting: list[str] | None = None) -> str:
+        """A readable cursor: the connections held back and why, and the months waiting for their retry delay
+        (shown on the sensor's page; `rutter-pipeline sync` reports them from it)."""
         return json.dumps(
             {
                 "waiting": self.labelled(self.waiting),
                 "broken": self.labelled(self.broken),
                 "unhealthy": self.labelled(self.unhealthy),
+                MONTHS_WAITING: months_waiting or [],
             },
             sort_keys=True,
         )
+
+    @classmethod
+    def from_cursor(cls, cursor: str | None) -> ConnectionReport:
+        """The held-back connections (and their platforms) a tick's cursor names; no ready ones."""
+        report = cls()
+        held = json.loads(cursor) if cursor else {}
+        for name in ("waiting", "broken", "unhealthy"):
+            for connection_id, label in held.get(name, {}).items():
+                platform, _, why = label.partition(": ")
+                report.platforms[connection_id] = platform
+                getattr(report, name)[connection_id] = why
+        return report
+
+    @staticmethod
+    def months_waiting(cursor: str | None) -> list[str]:
+        """The months a tick's cursor names as waiting for their retry delay, described."""
+        return list(json.loads(cursor).get(MONTHS_WAITING, [])) if cursor else []
 
     def labelled(self, reasons: dict[str, str]) -> dict[str, str]:
         """The reasons, each prefixed with the connection's platform."""
         return {cid: f"{self.platforms.get(cid, '?')}: {why}" for cid, why in reasons.items()}
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a connection's data can be read now: `ready`, `waiting` (not ready yet) or `broken`, and why not."""
+
+    state: str
+    why: str = ""
+    status: ConnectionStatus | None = None
+
+
+def triage(client: RutterClient, connection: Connection) -> Verdict:
+    """Ask Rutter for a connection's status and say whether its data can be read now.
+
+    The one triage of a connection, used by the connection sensor's survey and by the webhook readiness sensor.
+    A status that cannot be read is `broken` with the error code; it never raises a `RutterError`.
+    """
+    if "|" in connection.id:
+        return Verdict("broken", "id contains '|', which partition keys cannot hold")
+    try:
+        status = client.connection_status(connection.access_token)
+    except RutterError as exc:
+        return Verdict("broken", f"status unavailable ({exc.error_code or exc.status})")
+    if status.is_disabled:
+        return Verdict("broken", f"disabled ({status.disabled_reason or 'no reason given'})", status)
+    if status.needs_update:
+        return Verdict("broken", "needs re-authentication by the merchant", status)
+    if not status.is_ready:
+        return Verdict("waiting", "initial sync not finished", status)
+    return Verdict("ready", "", status)
+
+
 def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str | None = None) -> ConnectionReport:
-    """Sort the organisation's connections into ready, waiting (not ready yet) and broken.
+    """Sort the organisation's connections into ready, waiting (not ready yet) and broken; writes nothing.
 
     A connection whose status cannot be read is reported as broken with the error code and does not stop the
-    survey of the others. With a warehouse `engine`, what was found is recorded in `rutter._connections`, with
-    `source` (`sandbox`, or the Rutter API URL; default the client's base URL) saying where it came from.
+    survey of the others. What it found is recorded by `record_survey`.
 
-    The connections are listed once; with an `engine`, `/connections/status` is asked only of connections that
-    are new, were not ready at the last look, or whose listed status (active, unhealthy, needs_reauth, ...) has
-    changed since: at thousands of connections a status request each per tick would spend most of the
-    organisation's rate limit before any data moves.
+    The connections are listed once; with an `engine` (read only: the warehouse's `rutter._connections`),
+    `/connections/status` is asked only of connections that are new, were not ready at the last look, or whose
+    listed status (active, unhealthy, needs_reauth, ...) has changed since: at thousands of connections a status
+    request each per tick would spend most of the organisation's rate limit before any data moves. `source` is
+    not read by the survey.
     """
     report = ConnectionReport()
     known: dict[str, LastLook] = {}
@@ -80,40 +132,36 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str
     for connection in client.list_connections():
         report.platforms[connection.id] = connection.platform
         report.seen.append(connection)
-        if "|" in connection.id:
-            report.broken[connection.id] = "id contains '|', which partition keys cannot hold"
-            continue
         last = known.get(connection.id)
-        if last is not None and last.listed_status == connection.status:
+        if "|" not in connection.id and last is not None and last.listed_status == connection.status:
             report.ready.append(connection)
             if last.is_healthy is False:
                 report.unhealthy[connection.id] = _unhealthy(last.last_sync_completed_at)
             continue
-        try:
-            status = client.connection_status(connection.access_token)
-        except RutterError as exc:
-            report.broken[connection.id] = f"status unavailable ({exc.error_code or exc.status})"
-            continue
-        report.statuses[connection.id] = status
-        if status.is_disabled:
-            report.broken[connection.id] = f"disabled ({status.disabled_reason or 'no reason given'})"
-        elif status.needs_update:
-            report.broken[connection.id] = "needs re-authentication by the merchant"
-        elif not status.is_ready:
-            report.waiting[connection.id] = "initial sync not finished"
+        verdict = triage(client, connection)
+        if verdict.status is not None:
+            report.statuses[connection.id] = verdict.status
+        if verdict.state == "broken":
+            report.broken[connection.id] = verdict.why
+        elif verdict.state == "waiting":
+            report.waiting[connection.id] = verdict.why
         else:
             report.ready.append(connection)
-            if status.is_healthy is False:
+            status = verdict.status
+            if status is not None and status.is_healthy is False:
                 report.unhealthy[connection.id] = _unhealthy(status.last_sync_completed_at)
-    if engine is not None:
-        with engine.begin() as tx:
-            record_connections(tx, seen=report.seen, statuses=report.statuses, source=source or client.base_url)
     return report
 
 
 def _unhealthy(last_sync_completed_at: datetime | None) -> str:
     last = last_sync_completed_at.isoformat() if last_sync_completed_at else "never"
     return f"unhealthy (Rutter's last completed sync: {last})"
+
+
+def record_survey(engine: sa.Engine, report: ConnectionReport, *, source: str) -> None:
+    """Record in `rutter._connections` what a survey found, with `source` (`sandbox` or the Rutter API URL)."""
+    with engine.begin() as tx:
+        record_connections(tx, seen=report.seen, statuses=report.statuses, source=source)
 
 
 def partition_requests(
@@ -176,13 +224,15 @@ def connection_sensor(
         context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource
     ) -> dg.SensorResult:
         report = survey(rutter.client, engine=warehouse.engine, source=source)
+        record_survey(warehouse.engine, report, source=source or rutter.client.base_url)
         months = month_keys(partitions_def)
-        due = []
+        due, waiting = [], []
         for connection in report.ready:
             plan = plan_backfills(context.instance, warehouse.engine, connection=connection, months=months)
             due += plan.due
-            for missing in plan.waiting:
-                context.log.warning(f"backfill not loaded yet: {missing.describe()}")
+            waiting += [missing.describe() for missing in plan.waiting]
+        for described in waiting:
+            context.log.warning(f"backfill not loaded yet: {described}")
         requests = month_range_requests(due, months=months)
         for connection_id, why in {**report.waiting, **report.broken}.items():
             context.log.warning(f"connection {connection_id} ({report.platforms[connection_id]}) skipped: {why}")
@@ -200,7 +250,7 @@ def connection_sensor(
         return dg.SensorResult(
             run_requests=requests,
             dynamic_partitions_requests=partition_changes,
-            cursor=report.as_cursor(),
+            cursor=report.as_cursor(waiting),
             skip_reason=None if requests else _skip_reason(report),
         )
 

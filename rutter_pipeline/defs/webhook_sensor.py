@@ -27,10 +27,10 @@ from rutter_pipeline.defs.incremental import incremental_job_name
 from rutter_pipeline.defs.jobs import CONNECTION_TAG, connection_tags
 from rutter_pipeline.defs.partitions import connection_set, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
+from rutter_pipeline.defs.sensors import triage
 from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.rutter.connections import Connection
-from rutter_pipeline.rutter.errors import RutterError
 from rutter_pipeline.warehouse.connections import record_connections
 from rutter_pipeline.webhooks import events
 from rutter_pipeline.webhooks.events import Kind, Waiting
@@ -179,21 +179,11 @@ def _not_ready(
     """Why a connection announced ready cannot be registered now (None when it can); records its status."""
     if connection is None:
         return "not listed by Rutter"
-    if "|" in connection.id:
-        return "id contains '|', which partition keys cannot hold"
-    try:
-        status = client.connection_status(connection.access_token)
-    except RutterError as exc:
-        return f"status unavailable ({exc.error_code or exc.status})"
-    with engine.begin() as tx:
-        record_connections(tx, seen=[connection], statuses={connection.id: status}, source=source)
-    if status.is_disabled:
-        return "disabled"
-    if status.needs_update:
-        return "needs re-authentication by the merchant"
-    if not status.is_ready:
-        return "Rutter's status says not ready yet"
-    return None
+    verdict = triage(client, connection)
+    if verdict.status is not None:
+        with engine.begin() as tx:
+            record_connections(tx, seen=[connection], statuses={connection.id: verdict.status}, source=source)
+    return None if verdict.state == "ready" else verdict.why
 
 
 def _pull(family: Family, waiting: Waiting) -> dg.RunRequest:

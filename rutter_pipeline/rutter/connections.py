@@ -15,6 +15,9 @@ from rutter_pipeline.rutter.errors import ResponseError
 from rutter_pipeline.rutter.platforms import family_of
 from rutter_pipeline.rutter.timeutil import parse_iso
 
+#: `/connections` statuses whose data cannot be read; an incremental pull of them would only fail.
+UNPULLABLE_STATUSES = frozenset({"not_ready", "needs_reauth", "disabled"})
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -37,6 +40,14 @@ class Connection:
     def families(self) -> tuple[Family, ...]:
         """The families whose data the connection can fill: its platform's, or both for an unknown platform."""
         return tuple(Family) if self.family is None else (self.family,)
+
+    @property
+    def pullable(self) -> bool:
+        """Whether its listed status lets its data be read: not `not_ready`, `needs_reauth` or `disabled`.
+
+        The one rule for who gets an incremental pull (the schedules ask it of every registered connection).
+        """
+        return (self.status or "").lower() not in UNPULLABLE_STATUSES
 
 
 def serves(connection: Connection, endpoint: Endpoint) -> bool:

@@ -114,11 +114,10 @@ def _hold_incremental_watermark(
     stream = incremental_stream(endpoint.name)
 
     def lower(tx: DbConnection) -> None:
-        current = sync_state.read_watermark(tx, connection_id=connection.id, stream=stream)
-        if current is None or candidate < current:
-            sync_state.write_watermark(
-                tx, connection_id=connection.id, stream=stream, watermark_ms=candidate, details={"set_by": "backfill"}
-            )
+        # Atomic: backfills of other windows of this connection may be lowering it at the same time.
+        sync_state.lower_watermark(
+            tx, connection_id=connection.id, stream=stream, watermark_ms=candidate, details={"set_by": "backfill"}
+        )
 
     in_transaction(engine, lower)
 

@@ -67,15 +67,45 @@ def write_watermark(
     if watermark_ms is not None and (isinstance(watermark_ms, bool) or not isinstance(watermark_ms, int)):
         raise TypeError(f"watermark_ms must be an int of Unix milliseconds, got {watermark_ms!r}")
     now = stored_time(conn, datetime.now(UTC))
-    values = {
+    values = _row(connection_id, stream, watermark_ms, now, details)
+    changes = {"watermark_ms": watermark_ms, "updated_at": now, "details": details}
+    conn.execute(upsert(conn, sync_state, values, keys=["connection_id", "stream"], changes=changes))
+
+
+def lower_watermark(
+    conn: sa.Connection, *, connection_id: str, stream: str, watermark_ms: int, details: dict[str, Any] | None = None
+) -> None:
+    """Lower the stream's watermark to `watermark_ms` (or create it), never raise it; atomic.
+
+    Backfills of several windows of one connection run at the same time, each lowering the watermark to a point
+    before its own start: whatever the order, the lowest stays (a read-then-write could keep a higher one).
+    """
+    now = stored_time(conn, datetime.now(UTC))
+    column = sync_state.c.watermark_ms
+    mine = (sync_state.c.connection_id == connection_id) & (sync_state.c.stream == stream)
+    lowered = conn.execute(
+        sa.update(sync_state)
+        .where(mine, column.is_(None) | (column > watermark_ms))
+        .values(watermark_ms=watermark_ms, updated_at=now, details=details)
+    ).rowcount
+    if lowered:
+        return
+    # No row to lower: create it; one created meanwhile by another backfill keeps the lower of the two.
+    values = _row(connection_id, stream, watermark_ms, now, details)
+    least = sa.func.least(sa.func.coalesce(column, watermark_ms), watermark_ms)
+    conn.execute(upsert(conn, sync_state, values, keys=["connection_id", "stream"], changes={"watermark_ms": least}))
+
+
+def _row(
+    connection_id: str, stream: str, watermark_ms: int | None, now: datetime, details: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
         "connection_id": connection_id,
         "stream": stream,
         "watermark_ms": watermark_ms,
         "updated_at": now,
         "details": details,
     }
-    changes = {"watermark_ms": watermark_ms, "updated_at": now, "details": details}
-    conn.execute(upsert(conn, sync_state, values, keys=["connection_id", "stream"], changes=changes))
 
 
 def backfilled(conn: sa.Connection, *, connection_id: str) -> dict[str, set[str]]:

@@ -10,22 +10,25 @@ import sqlalchemy as sa
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG as RANGE_END
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG as RANGE_START
 
-from rutter_pipeline.defs.assets import family_assets
+from rutter_pipeline.app.headless_sync import evaluate_schedule, evaluate_sensor, execute_requests
+from rutter_pipeline.defs.assets import family_assets, rutter_assets
 from rutter_pipeline.defs.backfills import MissingMonth, month_range_requests, plan_backfills, retry_delay
-from rutter_pipeline.defs.incremental import incremental_jobs
+from rutter_pipeline.defs.incremental import batch_run_config, incremental_jobs, pull_op_name
 from rutter_pipeline.defs.jobs import backfill_jobs
 from rutter_pipeline.defs.partitions import connection_set, month_keys, partition_key
 from rutter_pipeline.defs.resources import RutterResource
-from rutter_pipeline.defs.schedules import incremental_schedule
+from rutter_pipeline.defs.schedules import incremental_requests, incremental_schedule, schedule_name
 from rutter_pipeline.defs.sensors import (
+    SENSOR_NAME,
     ConnectionReport,
     apply_partition_requests,
     connection_sensor,
     partition_requests,
 )
-from rutter_pipeline.rutter.catalog import Family
+from rutter_pipeline.rutter.catalog import Family, endpoints_for
 from rutter_pipeline.rutter.connections import Connection
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
+from rutter_pipeline.warehouse import schema, sync_state
 
 
 def evaluate(sensor: dg.SensorDefinition, *, instance, rutter, warehouse) -> dg.SensorResult:
@@ -231,9 +234,58 @@ def test_schedules_request_incremental_runs_for_their_familys_usable_connections
         ) as context:
             requests = schedule.evaluate_tick(context).run_requests
         assert all(r.tags["rutter/pull"] == "incremental" for r in requests)
-        requested[family] = [r.partition_key for r in requests]
-    assert requested == {Family.COMMERCE: [shop], Family.ACCOUNTING: [books]}
+        requested[family] = [batched(r, family) for r in requests]
+    # One run per batch of connections (here one batch each), its connections named in the run config.
+    assert requested == {Family.COMMERCE: [[shop]], Family.ACCOUNTING: [[books]]}
     assert {s.job_name for s in schedules.values()} == {"commerce_incremental_sync", "accounting_incremental_sync"}
+
+
+def batched(request: dg.RunRequest, family: Family) -> list[str]:
+    return request.run_config["ops"][pull_op_name(family)]["config"]["connections"]
+
+
+def test_a_tick_batches_many_connections_into_few_runs() -> None:
+    listed = [connection(f"shop-{n:04d}", "SHOPIFY") for n in range(120)]
+    listed += [Connection("stuck", "t", "SHOPIFY", "needs_reauth", None, None, None)]
+    registered = {c.id for c in listed} - {"shop-0007"}
+    requests = incremental_requests(Family.COMMERCE, registered=registered, listed=listed, tick="t1", per_run=50)
+    batches = [batched(r, Family.COMMERCE) for r in requests]
+    assert [len(b) for b in batches] == [50, 50, 19]
+    pulled = [cid for batch in batches for cid in batch]
+    assert sorted(pulled) == sorted(registered - {"stuck"})  # each once; not the unregistered or unpullable one
+    assert len({r.run_key for r in requests}) == 3
+
+
+def test_a_batch_pulls_every_connection_it_can_and_names_the_one_it_cannot(
+    small_sandbox, grids, instance, rutter, warehouse
+) -> None:
+    shop = small_sandbox.connection_id("SHOPIFY")
+    job = incremental_jobs(grids)[Family.COMMERCE]
+
+    def pull(connection_ids: list[str]) -> dg.ExecuteInProcessResult:
+        return job.execute_in_process(
+            instance=instance,
+            resources={"rutter": rutter, "warehouse": warehouse},
+            run_config=batch_run_config(Family.COMMERCE, connection_ids),
+            raise_on_error=False,
+        )
+
+    assert pull([shop]).success  # the first pull sets the watermarks
+    order = next(iter(small_sandbox.truth(shop, "/orders")))
+    small_sandbox.update(shop, "/orders", order["id"], {"note": "pulled despite its neighbour"})
+    result = pull(["vanished-connection", shop])
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure).event_specific_data.error
+    assert "1 of 2 connections" in failure.message and "vanished-connection" in failure.message
+    # The connection after the failed one was pulled and its partitions recorded.
+    recorded = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    written = {entry.dagster_event.partition for entry in recorded}
+    assert written and all(key.startswith(f"{shop}|") for key in written)
+    with warehouse.engine.connect() as conn:
+        note = conn.execute(
+            sa.text("SELECT data->>'note' FROM rutter.orders WHERE id = :id"), {"id": order["id"]}
+        ).scalar_one()
+    assert note == "pulled despite its neighbour"
 
 
 def test_jobs_launched_without_a_partition_say_what_to_choose(grids, instance, rutter, warehouse) -> None:
@@ -252,3 +304,40 @@ def test_jobs_launched_without_a_partition_say_what_to_choose(grids, instance, r
         [failure] = [e for e in result.all_events if e.is_step_failure]
         message = failure.step_failure_data.user_failure_data.description
         assert message.startswith(f"{job_name} needs a partition: launch it with {what}"), message
+
+
+def test_a_headless_tick_runs_what_the_real_sensor_and_schedules_request(
+    small_sandbox, grids, instance, rutter, warehouse
+) -> None:
+    """`rutter-pipeline sync`'s core: the sensor's tick (a one-month request for a connection the same tick
+    registers), its partition changes applied, its runs executed, then the schedules' batches."""
+    shop = small_sandbox.connection_id("SHOPIFY")
+    middle = month_keys(grids[Family.COMMERCE])[1]
+    schema.upgrade(warehouse.engine)
+    with warehouse.engine.begin() as conn:  # the middle month is loaded already: two one-month requests remain
+        for endpoint in endpoints_for(Family.COMMERCE):
+            sync_state.write_watermark(
+                conn, connection_id=shop, stream=f"backfill:{endpoint.name}:{middle}", watermark_ms=0
+            )
+    jobs = incremental_jobs(grids)
+    backfills = list(backfill_jobs(grids).values())
+    defs = dg.Definitions(
+        assets=rutter_assets(grids),
+        jobs=[*backfills, *jobs.values()],
+        sensors=[connection_sensor(grids[Family.COMMERCE], backfills)],
+        schedules=[incremental_schedule(family, job=job, cron="0 * * * *") for family, job in jobs.items()],
+        resources={"rutter": rutter, "warehouse": warehouse},
+    )
+    tick = evaluate_sensor(defs, instance, SENSOR_NAME)
+    shop_requests = [r for r in tick.run_requests if r.tags["rutter/connection"] == shop]
+    assert sorted(str(r.partition_key) for r in shop_requests) == sorted(
+        str(partition_key(shop, month)) for month in month_keys(grids[Family.COMMERCE]) if month != middle
+    )
+    assert shop in registered(instance, Family.COMMERCE)
+    runs = execute_requests(defs, instance, tick.run_requests, workers=1, progress=lambda run: None)
+    assert runs and all(run.success for run in runs), [run.error for run in runs]
+
+    pulls = evaluate_schedule(defs, instance, schedule_name(Family.COMMERCE))
+    assert [batched(r, Family.COMMERCE) for r in pulls] == [[shop]]
+    [pull] = execute_requests(defs, instance, pulls, workers=1, progress=lambda run: None)
+    assert pull.success and pull.partition == "1 connection(s)"

@@ -16,12 +16,8 @@ LISTS = [e for e in ENDPOINTS if e.kind is not Kind.REPORT]
 
 
 def ready_connections(client) -> list[Connection]:
-    readable = []
-    for connection in client.list_connections():
-        status = client.connection_status(connection.access_token)
-        if status.is_ready and not status.needs_update and not status.is_disabled:
-            readable.append(connection)
-    return readable
+    # The schedules' rule for who gets an incremental pull.
+    return [connection for connection in client.list_connections() if connection.pullable]
 
 
 def backfill_all(client, engine, connection: Connection, first_month: datetime) -> list:

@@ -49,7 +49,7 @@ def run_sync(settings: Settings, args: argparse.Namespace) -> int:
 
     from rutter_pipeline.app.headless_sync import sync_everything
     from rutter_pipeline.app.report import print_progress, print_report
-    from rutter_pipeline.app.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared, rutter_client
+    from rutter_pipeline.app.runtime import SyncAlreadyRunning, one_sync_at_a_time, prepared
     from rutter_pipeline.defs import build_definitions
     from rutter_pipeline.rutter.errors import RutterError
 
@@ -58,22 +58,17 @@ def run_sync(settings: Settings, args: argparse.Namespace) -> int:
             with one_sync_at_a_time(runtime.dagster_storage_url):
                 prepare_dbt(runtime.settings)
                 defs = build_definitions(runtime.settings)
-                engine = open_warehouse(runtime.settings)
-                try:
-                    with dg.DagsterInstance.get() as instance, rutter_client(runtime.settings) as client:
-                        report = sync_everything(
-                            defs=defs,
-                            instance=instance,
-                            client=client,
-                            engine=engine,
-                            workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
-                            refresh_marts=runtime.settings.refresh_marts,
-                            progress=print_progress,
-                            source=runtime.settings.rutter_source,
-                            announce=lambda text: print(text, flush=True),
-                        )
-                finally:
-                    engine.dispose()
+                # The schema up to date before the sensor records the connections it finds.
+                open_warehouse(runtime.settings).dispose()
+                with dg.DagsterInstance.get() as instance:
+                    report = sync_everything(
+                        defs=defs,
+                        instance=instance,
+                        workers=min(runtime.settings.max_concurrent_runs, os.cpu_count() or 1),
+                        refresh_marts=runtime.settings.refresh_marts,
+                        progress=print_progress,
+                        announce=lambda text: print(text, flush=True),
+                    )
         except SyncAlreadyRunning as exc:
             print(
                 f"rutter-pipeline: {exc}; wait for it to finish (one sync at a time per Dagster instance)",
