@@ -18,10 +18,11 @@ import io
 import multiprocessing
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -276,19 +277,20 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Run
         success=result.success,
         run_seconds=round(time.monotonic() - started, 3),
         label=request.tags.get(CONNECTION_NAME_TAG, ""),
-        months=len(run_months(request.tags)) or int("|" in str(request.partition_key or "")),
+        months=len(run_months(dict(request.tags))) or int("|" in str(request.partition_key or "")),
     )
     # An incremental pull records its figures on every month partition it wrote, a backfill of several months
     # each month's own (with its `window`): count each connection's pull of an endpoint, or each window, once.
-    pulls = {}
+    pulls: dict[tuple[object, object, object], dict[str, Any]] = {}
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
         value = metadata.get(FIGURES)
         if value is not None:
+            pull = cast(dict[str, Any], value.value)  # a JSON entry written by the assets' `FIGURES`
             window = metadata.get("window")
             connection = metadata.get("connection")
-            key = (value.value["endpoint"], window.value if window else None, connection.value if connection else None)
-            pulls[key] = value.value
+            key = (pull["endpoint"], window.value if window else None, connection.value if connection else None)
+            pulls[key] = pull
     for pull in pulls.values():
         figures.sync_seconds += pull["seconds"]
         figures.fetched += pull["fetched"]
@@ -299,7 +301,7 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Run
     return figures
 
 
-def _range(tags: dict[str, str]) -> str | None:
+def _range(tags: Mapping[str, str]) -> str | None:
     start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
     return f"{start}..{end.rsplit('|', 1)[-1]}" if start and end else None
 

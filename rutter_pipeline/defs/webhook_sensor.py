@@ -81,12 +81,12 @@ def readiness_sensor(
         for waiting in batch:
             connection = listed.get(waiting.connection_id)
             why_not = _not_ready(rutter.client, connection, engine=engine, source=source)
-            if why_not:
+            if why_not or connection is None:
                 context.log.warning(
                     f"readiness webhook for connection {waiting.connection_id}: {why_not}; "
                     "the connection sensor will register it once Rutter lists it ready"
                 )
-                covered.append(_settled(waiting, why_not))
+                covered.append(_settled(waiting, why_not or "not listed by Rutter"))
                 continue
             for family in connection.families:
                 if connection.id not in context.instance.get_dynamic_partitions(connection_set(family)):

@@ -209,6 +209,8 @@ def _ascending(stamps: list[int], *, after: int | None) -> bool:
 
 def _stamp_ms(obj: dict) -> int | None:
     value = obj.get("last_synced_at") if isinstance(obj, dict) else None
+    if not isinstance(value, str):
+        return None  # the loader quarantines the object with its reason
     try:
         return iso_to_ms(value)
     except (TypeError, ValueError):

@@ -125,7 +125,10 @@ def load_batch(
     rejects: list[Rejected] = []
     for item in objects:
         outcome = prepare(endpoint, item, decoded=decoded)
-        (prepared if isinstance(outcome, Prepared) else rejects).append(outcome)
+        if isinstance(outcome, Prepared):
+            prepared.append(outcome)
+        else:
+            rejects.append(outcome)
     rows = _newest_per_id(prepared)
     synced_at = datetime.now(UTC)
     inserted = updated = 0

@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    import psycopg
 
 from rutter_pipeline.rutter.catalog import Endpoint
 from rutter_pipeline.warehouse.dialect import stage_name
@@ -111,9 +114,10 @@ def merge(
     )
     conn.execute(sa.text(f"TRUNCATE pg_temp.{stage}"))
     # psycopg 3's COPY: the batch goes to the server as one text-format stream of bytes.
-    with conn.connection.cursor() as cursor, cursor.copy(f"COPY pg_temp.{stage} ({columns}) FROM STDIN") as copy:
+    driver = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
+    with driver.cursor() as cursor, cursor.copy(f"COPY pg_temp.{stage} ({columns}) FROM STDIN") as copy:
         copy.write(copy_buffer(rows))
-    flags = (
+    flags: Sequence[Any] = (
         conn.execute(sa.text(_merge_sql(endpoint)), {"connection_id": connection_id, "synced_at": synced_at})
         .scalars()
         .all()

@@ -40,11 +40,8 @@ def sandbox(receiver_url: str) -> Iterator[Sandbox]:
     sandbox.add_connection("SHOPIFY", name="Small shop", orders=30)
     sandbox.add_connection("QUICKBOOKS", name="Small books", invoices=20)
     sandbox.add_connection("AMAZON", name="Not ready yet", ready=False, orders=10)
-    sandbox.start()
-    try:
+    with sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture

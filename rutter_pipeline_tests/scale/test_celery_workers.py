@@ -69,11 +69,8 @@ def two_shops() -> Iterator[Sandbox]:
     sandbox = Sandbox(seed=21, profile="empty", rate_limit=LIMIT)
     sandbox.add_connection("SHOPIFY", name="North shop", orders=150, customers=40, transactions=60)
     sandbox.add_connection("SHOPIFY", name="South shop", orders=120, customers=30, transactions=50)
-    sandbox.start()
-    try:
+    with sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture
