@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rutter_pipeline.defs.sensors import survey
+from rutter_pipeline.defs.sensors import record_survey, survey
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 
 
 def _survey(sandbox: Sandbox, client: RutterClient, engine) -> tuple[int, object]:
     before = sandbox.request_count
-    report = survey(client, engine=engine, source="sandbox")
+    report = survey(client, engine=engine)
+    record_survey(engine, report, source="sandbox")  # what the sensor does after each survey
     return sandbox.request_count - before, report
 
 
