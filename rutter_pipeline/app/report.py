@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 
-from tabulate import tabulate  # type: ignore[import-untyped]  # the package ships no types (no stubs installed)
+from tabulate import tabulate
 
 from rutter_pipeline.app.headless_sync import REFRESH_MARTS_JOB, RunFigures, SyncReport
 from rutter_pipeline.defs.incremental import INCREMENTAL_SUFFIX
