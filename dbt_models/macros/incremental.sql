@@ -20,10 +20,13 @@
     where _synced_at > '{{ watermark }}'::timestamptz - interval '{{ var("incremental_margin_minutes") }} minutes'
 {%- endmacro %}
 
-{#- `where <column> in (...orders written since the last build...)` on incremental runs; nothing otherwise. -#}
+{#- `where <column> = any(...orders written since the last build...)` on incremental runs; nothing otherwise.
+    An array rather than `in (select ...)`: the staging views (import CTEs) are planned apart from the query that
+    reads them, so a semi-join cannot reach the raw table's primary key and scans every order, while a
+    condition on an array is pushed into the view and looks the few ids up. -#}
 {% macro only_orders_written_since_last_build(column='order_id') -%}
     {%- if is_incremental() %}
-    where {{ column }} in ({{ orders_written_since_last_build() }})
+    where {{ column }} = any(array({{ orders_written_since_last_build() }}))
     {%- endif %}
 {%- endmacro %}
 
