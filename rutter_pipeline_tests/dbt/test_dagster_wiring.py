@@ -46,7 +46,6 @@ def test_dbt_assets_are_downstream_of_the_rutter_assets() -> None:
         ("intermediate", "int_order_lines_unnested"),
         ("intermediate", "int_refunds_extracted"),
         ("marts", "fct_orders"),
-        ("marts", "fct_order_lines"),
         ("marts", "fct_refunds"),
     }
     assert downstream == {dg.AssetKey(["staging", "stg_rutter__orders"]), *map(dg.AssetKey, map(list, incremental))}

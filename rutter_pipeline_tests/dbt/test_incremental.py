@@ -15,7 +15,7 @@ from rutter_pipeline.warehouse.schema import upgrade
 from rutter_pipeline_tests.dbt.conftest import AS_OF, SANDBOX_NOW, _load_lists, run_dbt
 from rutter_pipeline_tests.fixtures.databases import POSTGRES_SERVER, _fresh_database
 
-INCREMENTAL = ["int_order_lines_unnested", "int_refunds_extracted", "fct_orders", "fct_order_lines", "fct_refunds"]
+INCREMENTAL = ["int_order_lines_unnested", "int_refunds_extracted", "fct_orders", "fct_refunds"]
 SELECT = ["--select", "+fct_order_lines", "+fct_refunds", "+fct_commerce_monthly_sales", "+dim_commerce_customers"]
 VARS = ["--vars", json.dumps({"as_of_date": AS_OF.isoformat()})]
 MARTS = {

@@ -1,12 +1,14 @@
 -- A table, incremental by order (see macros/incremental.sql): the orders' line items are unnested once per
--- change, and every commerce model reads them from here.
+-- change, and every commerce model reads them from here. It also carries the order's columns `fct_order_lines`
+-- shows (customer, month, cancelled), so that mart is a view of this table rather than a second copy of the
+-- lines joined to `fct_orders`.
 -- depends_on: {{ source('rutter', 'orders') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
-    indexes=[{'columns': ['order_id']}],
+    indexes=[{'columns': ['order_id']}, {'columns': ['synced_at']}],
     pre_hook="{{ delete_orders_written_since_last_build() }}",
     post_hook=["{{ delete_deleted_orders() }}", "analyze {{ this }}"],
 ) }}
@@ -26,6 +28,8 @@ unnested as (
         orders.connection_id,
         orders.created_at as ordered_at,
         orders.iso_currency_code as order_currency_code,
+        orders.customer_id,
+        orders.status,
         orders.synced_at,
         line.item,
         line.line_number
@@ -54,6 +58,9 @@ final as (
         {{ rutter_money("item->>'price'") }} * {{ rutter_money("item->>'quantity'") }} as line_amount,
         coalesce(item->>'iso_currency_code', order_currency_code) as iso_currency_code,
         ordered_at,
+        customer_id,
+        date_trunc('month', ordered_at at time zone 'utc')::date as order_month,
+        status = 'cancelled' as is_cancelled,
         synced_at
     from unnested
 

@@ -1,54 +1,37 @@
--- Incremental by order (see macros/incremental.sql).
--- depends_on: {{ source('rutter', 'orders') }}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='fail',
-    indexes=[{'columns': ['order_id']}],
-    pre_hook="{{ delete_orders_written_since_last_build() }}",
-    post_hook="{{ delete_deleted_orders() }}",
-) }}
+-- A view of `int_order_lines_unnested`, which already holds every live order's lines with the order's customer,
+-- month and cancellation (the same as in `fct_orders`): a table would be a second copy of the lines to write.
+{{ config(materialized='view') }}
 with
 
 order_lines as (
 
     select * from {{ ref('int_order_lines_unnested') }}
-    {{- only_orders_written_since_last_build() }}
-
-),
-
-orders as (
-
-    select * from {{ ref('fct_orders') }}
-    {{- only_orders_written_since_last_build() }}
 
 ),
 
 final as (
 
     select
-        order_lines.order_line_id,
-        order_lines.order_id,
-        order_lines.connection_id,
-        orders.customer_id,
-        order_lines.line_number,
-        order_lines.line_item_id,
-        order_lines.product_id,
-        order_lines.variant_id,
-        order_lines.sku,
-        order_lines.title,
-        order_lines.quantity,
-        order_lines.unit_price,
-        order_lines.unit_cost,
-        order_lines.line_amount,
-        order_lines.iso_currency_code,
-        order_lines.ordered_at,
-        orders.order_month,
-        orders.is_cancelled,
-        orders.synced_at
+        order_line_id,
+        order_id,
+        connection_id,
+        customer_id,
+        line_number,
+        line_item_id,
+        product_id,
+        variant_id,
+        sku,
+        title,
+        quantity,
+        unit_price,
+        unit_cost,
+        line_amount,
+        iso_currency_code,
+        ordered_at,
+        order_month,
+        is_cancelled,
+        synced_at
     from order_lines
-    inner join orders on orders.order_id = order_lines.order_id
 
 )
 

@@ -1,13 +1,18 @@
 -- Incremental by order (see macros/incremental.sql). An order's `customer_order_number` depends on the
--- customer's other orders, so a build redoes the orders written since the last one and renumbers every order
--- of their customers (old and new customer, when an order changed hands) from the rows already built.
+-- customer's other orders, so a build redoes the orders written since the last one and renumbers, from the rows
+-- already built, every order of the customers who gained, lost or re-dated an order (an order added, deleted,
+-- moved to another customer: the old and the new one, or given another date); the others keep their numbers.
 -- depends_on: {{ source('rutter', 'orders') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
-    indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['connection_id', 'customer_id']}],
+    indexes=[
+        {'columns': ['order_id'], 'unique': True},
+        {'columns': ['connection_id', 'customer_id']},
+        {'columns': ['synced_at']},
+    ],
     post_hook=[
         "{{ delete_deleted_orders() }}",
         "analyze {{ this }}",
@@ -108,20 +113,55 @@ written as (
 
 ),
 
+previous as (
+
+    -- the rows the written orders had before (none for a new order)
+    select order_id, connection_id, customer_id, ordered_at, customer_order_number from {{ this }}
+    where order_id in (select id from written)
+
+),
+
 customers_to_renumber as (
 
-    select connection_id, customer_id from built where customer_id is not null
+    -- only customers whose orders' places may have changed: an order added, deleted, moved to another customer
+    -- or re-dated; an order edited otherwise keeps its number, and so do its customer's other orders
+    select built.connection_id, built.customer_id
+    from built
+    left join previous on previous.order_id = built.order_id
+    where built.customer_id is not null
+        and (
+            previous.order_id is null
+            or previous.connection_id is distinct from built.connection_id
+            or previous.customer_id is distinct from built.customer_id
+            or previous.ordered_at is distinct from built.ordered_at
+        )
     union
-    select connection_id, customer_id from {{ this }}
-    where order_id in (select id from written) and customer_id is not null
+    select previous.connection_id, previous.customer_id
+    from previous
+    left join built on built.order_id = previous.order_id
+    where previous.customer_id is not null
+        and (
+            built.order_id is null
+            or previous.connection_id is distinct from built.connection_id
+            or previous.customer_id is distinct from built.customer_id
+            or previous.ordered_at is distinct from built.ordered_at
+        )
 
 ),
 
 to_number as (
 
-    select * from built
+    select
+        built.*,
+        -- the number an order keeps when its customer is not renumbered
+        case when customers_to_renumber.customer_id is null then previous.customer_order_number end as kept_number
+    from built
+    left join previous on previous.order_id = built.order_id
+    left join customers_to_renumber
+        on customers_to_renumber.connection_id = built.connection_id
+        and customers_to_renumber.customer_id = built.customer_id
     union all
-    -- the other orders of those customers, unchanged but possibly renumbered
+    -- the other orders of the customers renumbered, unchanged but possibly renumbered
     select
         {%- for column in ['order_id', 'connection_id', 'customer_id', 'customer_email', 'order_number',
                            'order_name', 'ordered_at', 'order_month', 'status', 'payment_status',
@@ -130,8 +170,9 @@ to_number as (
                            'line_count', 'item_quantity', 'refund_count', 'refunded_amount',
                            'itemized_refund_amount', 'net_amount', 'is_cancelled', 'is_payment_failed',
                            'is_sale', 'cancelled_at', 'updated_at', 'synced_at'] %}
-        existing.{{ column }}{% if not loop.last %},{% endif %}
+        existing.{{ column }},
         {%- endfor %}
+        null::bigint as kept_number
     from {{ this }} as existing
     inner join customers_to_renumber
         on customers_to_renumber.connection_id = existing.connection_id
@@ -142,7 +183,7 @@ to_number as (
 {%- else -%}
 to_number as (
 
-    select * from built
+    select *, null::bigint as kept_number from built
 
 ),
 {%- endif %}
@@ -179,10 +220,10 @@ final as (
         is_sale,
         cancelled_at,
         case
-            when customer_id is not null then row_number() over (
+            when customer_id is not null then coalesce(kept_number, row_number() over (
                 partition by connection_id, customer_id
                 order by ordered_at, order_id
-            )
+            ))
         end as customer_order_number,
         updated_at,
         synced_at

@@ -5,7 +5,7 @@
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
-    indexes=[{'columns': ['order_id']}],
+    indexes=[{'columns': ['order_id']}, {'columns': ['synced_at']}],
     pre_hook="{{ delete_orders_written_since_last_build() }}",
     post_hook="{{ delete_deleted_orders() }}",
 ) }}
