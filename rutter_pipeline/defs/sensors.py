@@ -17,7 +17,7 @@ from datetime import datetime
 import dagster as dg
 import sqlalchemy as sa
 
-from rutter_pipeline.defs.backfills import month_range_requests, plan_backfills
+from rutter_pipeline.defs.backfills import month_range_requests, plan_all_backfills
 from rutter_pipeline.defs.partitions import check_partition_ceiling, connection_set, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Family
@@ -178,8 +178,8 @@ def connection_sensor(
         report = survey(rutter.client, engine=warehouse.engine, source=source)
         months = month_keys(partitions_def)
         due = []
-        for connection in report.ready:
-            plan = plan_backfills(context.instance, warehouse.engine, connection=connection, months=months)
+        plans = plan_all_backfills(context.instance, warehouse.engine, connections=report.ready, months=months)
+        for plan in plans.values():
             due += plan.due
             for missing in plan.waiting:
                 context.log.warning(f"backfill not loaded yet: {missing.describe()}")
