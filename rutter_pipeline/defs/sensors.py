@@ -28,6 +28,10 @@ from rutter_pipeline.warehouse.connections import LastLook, ready_at_last_look, 
 
 SENSOR_NAME = "rutter_connections"
 
+#: `/connections/status` requests a tick at most: 500 take 10 s of Rutter's 500 requests / 10 s, well inside the
+#: sensor's 60 s, so a first look at 2,000 new connections spreads over four ticks.
+STATUS_REQUESTS_PER_TICK = 500
+
 PartitionsRequest = dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest
 
 
@@ -43,6 +47,8 @@ class ConnectionReport:
     platforms: dict[str, str] = field(default_factory=dict)
     seen: list[Connection] = field(default_factory=list)
     statuses: dict[str, ConnectionStatus] = field(default_factory=dict)
+    #: Listed connections whose status was not asked in this look (over `max_status_requests`): the next look does.
+    deferred: list[str] = field(default_factory=list)
 
     def as_cursor(self) -> str:
         """A readable cursor: the connections held back and why (shown on the sensor's page)."""
@@ -60,7 +66,13 @@ class ConnectionReport:
         return {cid: f"{self.platforms.get(cid, '?')}: {why}" for cid, why in reasons.items()}
 
 
-def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str | None = None) -> ConnectionReport:
+def survey(
+    client: RutterClient,
+    *,
+    engine: sa.Engine | None = None,
+    source: str | None = None,
+    max_status_requests: int | None = None,
+) -> ConnectionReport:
     """Sort the organisation's connections into ready, waiting (not ready yet) and broken.
 
     A connection whose status cannot be read is reported as broken with the error code and does not stop the
@@ -70,13 +82,16 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str
     The connections are listed once; with an `engine`, `/connections/status` is asked only of connections that
     are new, were not ready at the last look, or whose listed status (active, unhealthy, needs_reauth, ...) has
     changed since: at thousands of connections a status request each per tick would spend most of the
-    organisation's rate limit before any data moves.
+    organisation's rate limit before any data moves. Given `max_status_requests`, the connections past it are
+    `deferred`: not recorded, so the next look asks them (a first look at thousands of new connections would
+    otherwise wait on the rate limiter past the sensor's time limit).
     """
     report = ConnectionReport()
     known: dict[str, LastLook] = {}
     if engine is not None:
         with engine.connect() as db:
             known = ready_at_last_look(db)
+    asked = 0
     for connection in client.list_connections():
         report.platforms[connection.id] = connection.platform
         report.seen.append(connection)
@@ -89,6 +104,10 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str
             if last.is_healthy is False:
                 report.unhealthy[connection.id] = _unhealthy(last.last_sync_completed_at)
             continue
+        if max_status_requests is not None and asked >= max_status_requests:
+            report.deferred.append(connection.id)
+            continue
+        asked += 1
         try:
             status = client.connection_status(connection.access_token)
         except RutterError as exc:
@@ -107,7 +126,9 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str
                 report.unhealthy[connection.id] = _unhealthy(status.last_sync_completed_at)
     if engine is not None:
         with engine.begin() as tx:
-            record_connections(tx, seen=report.seen, statuses=report.statuses, source=source or client.base_url)
+            deferred = set(report.deferred)
+            looked_at = [c for c in report.seen if c.id not in deferred]
+            record_connections(tx, seen=looked_at, statuses=report.statuses, source=source or client.base_url)
     return report
 
 
@@ -126,7 +147,7 @@ def partition_requests(
     Given the grid's number of `months`, adding connections past the partition ceiling raises
     `PartitionCeilingReached` instead.
     """
-    listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken)
+    listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken) | set(report.deferred)
     requests: list[PartitionsRequest] = []
     for family in Family:
         name = connection_set(family)
@@ -175,7 +196,14 @@ def connection_sensor(
     def _sensor(
         context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource
     ) -> dg.SensorResult:
-        report = survey(rutter.client, engine=warehouse.engine, source=source)
+        report = survey(
+            rutter.client, engine=warehouse.engine, source=source, max_status_requests=STATUS_REQUESTS_PER_TICK
+        )
+        if report.deferred:
+            context.log.info(
+                f"{len(report.deferred)} connections left to the next ticks: at most {STATUS_REQUESTS_PER_TICK} "
+                "status requests a tick, so a first look at thousands of connections stays inside the time limit"
+            )
         months = month_keys(partitions_def)
         due = []
         plans = plan_all_backfills(context.instance, warehouse.engine, connections=report.ready, months=months)
@@ -216,4 +244,5 @@ def _skip_reason(report: ConnectionReport) -> str:
         f"every ready connection is backfilled ({len(report.ready)} ready)"
         + (f"; held back: {held_text}" if held else "")
         + (f"; ready but {unhealthy_text}" if unhealthy else "")
+        + (f"; {len(report.deferred)} connections left to the next ticks" if report.deferred else "")
     )
