@@ -14,6 +14,7 @@ every sync until it loads.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -156,31 +157,60 @@ def plan_backfills(
     months: list[str],
     now: datetime | None = None,
 ) -> BackfillPlan:
-    """The months of a connection still to backfill, per family, oldest first.
+    """The months of a connection still to backfill, per family, oldest first (see `plan_all_backfills`)."""
+    return plan_all_backfills(instance, engine, connections=[connection], months=months, now=now)[connection.id]
+
+
+def plan_all_backfills(
+    instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    *,
+    connections: Sequence[Connection],
+    months: list[str],
+    now: datetime | None = None,
+) -> dict[str, BackfillPlan]:
+    """The months of each connection still to backfill, per family, oldest first, by connection id.
+
+    The warehouse's loaded months are read in one query per 1,000 connections, and the run history only of the
+    connections that miss a month, in two queries per family and 500 connections: a sensor tick at thousands of
+    connections must stay inside Dagster's 60 s limit, which a query per connection does not.
 
     Args:
         instance: the Dagster instance (runs in flight, failures).
         engine: the warehouse, whose `_sync_state` says which months are loaded.
-        connection: the connection.
+        connections: the connections (ids unique).
         months: every month partition key, oldest first.
         now: the current time (for tests).
     """
     now = now or datetime.now(UTC)
     with engine.connect() as conn:
-        loaded = sync_state.backfilled(conn, connection_id=connection.id)
-    plan = BackfillPlan()
-    for family in connection.families:
-        tables = [e.name for e in endpoints_for(family) if serves(connection, e)]
-        history = _history(instance, job_name=backfill_job_name(family), connection_id=connection.id)
-        for month in months:
-            if all(month in loaded.get(table, ()) for table in tables):
-                continue
-            runs = history.get(month, [])
-            if any(run.dagster_run.status in _IN_FLIGHT for run in runs):
-                continue
-            missing = _missing(connection, family, month, runs)
-            (plan.due if missing.retry_at is None or missing.retry_at <= now else plan.waiting).append(missing)
-    return plan
+        loaded = sync_state.backfilled_by_connection(conn, connection_ids=[c.id for c in connections])
+    unloaded: dict[tuple[str, Family], list[str]] = {}
+    for connection in connections:
+        for family in connection.families:
+            tables = [e.name for e in endpoints_for(family) if serves(connection, e)]
+            done = loaded[connection.id]
+            months_missing = [m for m in months if not all(m in done.get(table, ()) for table in tables)]
+            if months_missing:
+                unloaded[(connection.id, family)] = months_missing
+    histories = {
+        family: _histories(
+            instance, job_name=backfill_job_name(family), connection_ids={cid for cid, f in unloaded if f is family}
+        )
+        for family in {f for _, f in unloaded}
+    }
+    plans = {connection.id: BackfillPlan() for connection in connections}
+    for connection in connections:
+        plan = plans[connection.id]
+        for family in connection.families:
+            history = histories.get(family, {}).get(connection.id, {})
+            for month in unloaded.get((connection.id, family), []):
+                runs = history.get(month, [])
+                if any(run.dagster_run.status in _IN_FLIGHT for run in runs):
+                    continue
+                missing = _missing(connection, family, month, runs)
+                (plan.due if missing.retry_at is None or missing.retry_at <= now else plan.waiting).append(missing)
+    return plans
 
 
 def _missing(connection: Connection, family: Family, month: str, runs: list[dg.RunRecord]) -> MissingMonth:
@@ -212,25 +242,31 @@ def _missing(connection: Connection, family: Family, month: str, runs: list[dg.R
 ERROR_TAG = "rutter/error"
 
 
-def _history(instance: dg.DagsterInstance, *, job_name: str, connection_id: str) -> dict[str, list[dg.RunRecord]]:
+#: Connections per run-history query (tag values in one `IN (...)`): inside SQLite's limit on bound parameters.
+_CONNECTIONS_PER_QUERY = 500
+
+
+def _histories(
+    instance: dg.DagsterInstance, *, job_name: str, connection_ids: set[str]
+) -> dict[str, dict[str, list[dg.RunRecord]]]:
+    """Each connection's backfill runs of the job by month, newest first: `{connection_id: {month: [run, ...]}}`."""
     # Both families' grids name their connection dimension `connection`, so the tag is the same for either job.
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=job_name, tags={f"dagster/partition/{CONNECTION}": connection_id})
-    )
-    # The sensor's runs of several months carry a range instead of a partition tag.
-    records += [
-        r
-        for r in instance.get_run_records(
-            filters=dg.RunsFilter(job_name=job_name, tags={CONNECTION_TAG: connection_id})
-        )
-        if ASSET_PARTITION_RANGE_START_TAG in r.dagster_run.tags
-    ]
-    records.sort(key=lambda r: r.create_timestamp, reverse=True)
-    by_month: dict[str, list[dg.RunRecord]] = defaultdict(list)
-    for record in records:  # newest first
-        for month in run_months(record.dagster_run.tags):
-            by_month[month].append(record)
-    return by_month
+    partition_tag = f"dagster/partition/{CONNECTION}"
+    found: dict[str, tuple[str, dg.RunRecord]] = {}
+    ids = sorted(connection_ids)
+    for start in range(0, len(ids), _CONNECTIONS_PER_QUERY):
+        chunk = ids[start : start + _CONNECTIONS_PER_QUERY]
+        for record in instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, tags={partition_tag: chunk})):
+            found[record.dagster_run.run_id] = (record.dagster_run.tags[partition_tag], record)
+        # The sensor's runs of several months carry a range instead of a partition tag.
+        for record in instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, tags={CONNECTION_TAG: chunk})):
+            if ASSET_PARTITION_RANGE_START_TAG in record.dagster_run.tags:
+                found.setdefault(record.dagster_run.run_id, (record.dagster_run.tags[CONNECTION_TAG], record))
+    by_connection: dict[str, dict[str, list[dg.RunRecord]]] = defaultdict(lambda: defaultdict(list))
+    for connection_id, record in sorted(found.values(), key=lambda item: item[1].create_timestamp, reverse=True):
+        for month in run_months(record.dagster_run.tags):  # newest first
+            by_connection[connection_id][month].append(record)
+    return by_connection
 
 
 def run_months(tags: dict[str, str]) -> list[str]:

@@ -17,7 +17,7 @@ from datetime import datetime
 import dagster as dg
 import sqlalchemy as sa
 
-from rutter_pipeline.defs.backfills import month_range_requests, plan_backfills
+from rutter_pipeline.defs.backfills import month_range_requests, plan_all_backfills
 from rutter_pipeline.defs.partitions import check_partition_ceiling, connection_set, month_keys
 from rutter_pipeline.defs.resources import RutterResource, WarehouseResource
 from rutter_pipeline.rutter.catalog import Family
@@ -30,6 +30,10 @@ SENSOR_NAME = "rutter_connections"
 
 #: The cursor's list of months whose retry delay has not passed yet.
 MONTHS_WAITING = "backfills waiting for their retry"
+
+#: `/connections/status` requests a tick at most: 500 take 10 s of Rutter's 500 requests / 10 s, well inside the
+#: sensor's 60 s, so a first look at 2,000 new connections spreads over four ticks.
+STATUS_REQUESTS_PER_TICK = 500
 
 PartitionsRequest = dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest
 
@@ -46,6 +50,8 @@ class ConnectionReport:
     platforms: dict[str, str] = field(default_factory=dict)
     seen: list[Connection] = field(default_factory=list)
     statuses: dict[str, ConnectionStatus] = field(default_factory=dict)
+    #: Listed connections whose status was not asked in this look (over `max_status_requests`): the next look does.
+    deferred: list[str] = field(default_factory=list)
 
     def as_cursor(self, months_waiting: list[str] | None = None) -> str:
         """A readable cursor: the connections held back and why, and the months waiting for their retry delay
@@ -112,7 +118,13 @@ def triage(client: RutterClient, connection: Connection) -> Verdict:
     return Verdict("ready", "", status)
 
 
-def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str | None = None) -> ConnectionReport:
+def survey(
+    client: RutterClient,
+    *,
+    engine: sa.Engine | None = None,
+    source: str | None = None,
+    max_status_requests: int | None = None,
+) -> ConnectionReport:
     """Sort the organisation's connections into ready, waiting (not ready yet) and broken; writes nothing.
 
     A connection whose status cannot be read is reported as broken with the error code and does not stop the
@@ -121,14 +133,17 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str
     The connections are listed once; with an `engine` (read only: the warehouse's `rutter._connections`),
     `/connections/status` is asked only of connections that are new, were not ready at the last look, or whose
     listed status (active, unhealthy, needs_reauth, ...) has changed since: at thousands of connections a status
-    request each per tick would spend most of the organisation's rate limit before any data moves. `source` is
-    not read by the survey.
+    request each per tick would spend most of the organisation's rate limit before any data moves. Given
+    `max_status_requests`, the connections past it are `deferred`: not recorded, so the next look asks them (a
+    first look at thousands of new connections would otherwise wait on the rate limiter past the sensor's time
+    limit). `source` is not read by the survey.
     """
     report = ConnectionReport()
     known: dict[str, LastLook] = {}
     if engine is not None:
         with engine.connect() as db:
             known = ready_at_last_look(db)
+    asked = 0
     for connection in client.list_connections():
         report.platforms[connection.id] = connection.platform
         report.seen.append(connection)
@@ -138,6 +153,10 @@ def survey(client: RutterClient, *, engine: sa.Engine | None = None, source: str
             if last.is_healthy is False:
                 report.unhealthy[connection.id] = _unhealthy(last.last_sync_completed_at)
             continue
+        if max_status_requests is not None and asked >= max_status_requests:
+            report.deferred.append(connection.id)
+            continue
+        asked += 1
         verdict = triage(client, connection)
         if verdict.status is not None:
             report.statuses[connection.id] = verdict.status
@@ -159,9 +178,14 @@ def _unhealthy(last_sync_completed_at: datetime | None) -> str:
 
 
 def record_survey(engine: sa.Engine, report: ConnectionReport, *, source: str) -> None:
-    """Record in `rutter._connections` what a survey found, with `source` (`sandbox` or the Rutter API URL)."""
+    """Record in `rutter._connections` what a survey found, with `source` (`sandbox` or the Rutter API URL).
+
+    Deferred connections are left out, so the next survey still sees them as new and asks their status.
+    """
+    deferred = set(report.deferred)
+    looked_at = [c for c in report.seen if c.id not in deferred]
     with engine.begin() as tx:
-        record_connections(tx, seen=report.seen, statuses=report.statuses, source=source)
+        record_connections(tx, seen=looked_at, statuses=report.statuses, source=source)
 
 
 def partition_requests(
@@ -174,7 +198,7 @@ def partition_requests(
     Given the grid's number of `months`, adding connections past the partition ceiling raises
     `PartitionCeilingReached` instead.
     """
-    listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken)
+    listed = {c.id for c in report.ready} | set(report.waiting) | set(report.broken) | set(report.deferred)
     requests: list[PartitionsRequest] = []
     for family in Family:
         name = connection_set(family)
@@ -223,12 +247,19 @@ def connection_sensor(
     def _sensor(
         context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource
     ) -> dg.SensorResult:
-        report = survey(rutter.client, engine=warehouse.engine, source=source)
+        report = survey(
+            rutter.client, engine=warehouse.engine, source=source, max_status_requests=STATUS_REQUESTS_PER_TICK
+        )
         record_survey(warehouse.engine, report, source=source or rutter.client.base_url)
+        if report.deferred:
+            context.log.info(
+                f"{len(report.deferred)} connections left to the next ticks: at most {STATUS_REQUESTS_PER_TICK} "
+                "status requests a tick, so a first look at thousands of connections stays inside the time limit"
+            )
         months = month_keys(partitions_def)
         due, waiting = [], []
-        for connection in report.ready:
-            plan = plan_backfills(context.instance, warehouse.engine, connection=connection, months=months)
+        plans = plan_all_backfills(context.instance, warehouse.engine, connections=report.ready, months=months)
+        for plan in plans.values():
             due += plan.due
             waiting += [missing.describe() for missing in plan.waiting]
         for described in waiting:
@@ -266,4 +297,5 @@ def _skip_reason(report: ConnectionReport) -> str:
         f"every ready connection is backfilled ({len(report.ready)} ready)"
         + (f"; held back: {held_text}" if held else "")
         + (f"; ready but {unhealthy_text}" if unhealthy else "")
+        + (f"; {len(report.deferred)} connections left to the next ticks" if report.deferred else "")
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from rutter_pipeline.rutter.connections import Connection, ConnectionStatus
-from rutter_pipeline.warehouse.dialect import stored_time, upsert
+from rutter_pipeline.warehouse.dialect import stored_time, upsert_rows
 from rutter_pipeline.warehouse.tables import connections
 
 #: Fields read from `/connections/status`: kept as last known when a survey could not read the status.
@@ -32,6 +32,10 @@ def record_connections(
         source: where they were listed: `sandbox` (the built-in sandbox) or the Rutter API URL.
     """
     now = stored_time(conn, datetime.now(UTC))
+    # Rows with a status and rows without are written apart (the latter keep their health); a statement per
+    # 500 rows, because at thousands of connections a statement per row is most of a sensor tick.
+    with_status: dict[str, dict] = {}  # by id: a statement must not touch one row twice
+    without_status: dict[str, dict] = {}
     for connection in seen:
         status = (statuses or {}).get(connection.id)
         values = {
@@ -52,11 +56,16 @@ def record_connections(
             "last_seen_at": now,
             "source": source,
         }
-        changes = {key: value for key, value in values.items() if key not in ("id", "first_seen_at")}
-        if status is None:
-            # Keep the last known health rather than forgetting it.
-            changes = {key: value for key, value in changes.items() if key not in _HEALTH}
-        conn.execute(upsert(conn, connections, values, keys=["id"], changes=changes))
+        (with_status if status is not None else without_status)[connection.id] = values
+    for by_id, kept in ((with_status, ("id", "first_seen_at")), (without_status, ("id", "first_seen_at", *_HEALTH))):
+        rows = list(by_id.values())
+        update = [column for column in rows[0] if column not in kept] if rows else []
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            conn.execute(upsert_rows(conn, connections, chunk, keys=["id"], update=update))
+
+
+_ROWS_PER_STATEMENT = 500
 
 
 @dataclass(frozen=True)

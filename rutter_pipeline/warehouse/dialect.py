@@ -62,6 +62,25 @@ def upsert(
     )
 
 
+def upsert_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> sa.Executable:
+    """INSERT rows (each with the same columns) in one statement; a row whose key exists has its `update` columns
+    set to the new row's values instead (the key columns are `keys`)."""
+    if is_mysql(conn):
+        insert = mysql.insert(table).values([dict(row) for row in rows])
+        return insert.on_duplicate_key_update({column: insert.inserted[column] for column in update})
+    statement = postgresql.insert(table).values([dict(row) for row in rows])
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={column: statement.excluded[column] for column in update}
+    )
+
+
 def insert_if_absent(conn: sa.Connection, table: sa.Table, values: Mapping[str, Any], *, key: str) -> sa.Executable:
     """INSERT a row unless a row with the same `key` exists (then nothing changes)."""
     if is_mysql(conn):

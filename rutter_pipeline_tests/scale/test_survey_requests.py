@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import pytest
+import sqlalchemy as sa
 
-from rutter_pipeline.defs.sensors import record_survey, survey
+from rutter_pipeline.defs.partitions import connection_set
+from rutter_pipeline.defs.sensors import partition_requests, record_survey, survey
+from rutter_pipeline.rutter.catalog import Family
 from rutter_pipeline.rutter.client import RutterClient
 from rutter_pipeline.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Sandbox
 
@@ -62,3 +66,26 @@ def test_the_many_profile_serves_that_many_small_connections() -> None:
 def test_only_the_many_profile_takes_a_count_and_it_needs_one(profile: str, count: int) -> None:
     with pytest.raises(ValueError, match="'many' profile needs connections > 0"):
         Sandbox(seed=5, profile=profile, connections=count)
+
+
+def test_a_look_asks_at_most_max_status_requests_and_leaves_the_rest_to_the_next_looks(pg_engine) -> None:
+    with Sandbox(seed=5, profile="empty", rate_limit=None) as sandbox:
+        shops = [sandbox.add_connection("SHOPIFY", name=f"Shop {n}", orders=1)["id"] for n in range(5)]
+        client = RutterClient(
+            base_url=sandbox.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET
+        )
+        looks = []
+        for _ in range(4):
+            before = sandbox.request_count
+            report = survey(client, engine=pg_engine, max_status_requests=2)
+            record_survey(pg_engine, report, source="sandbox")
+            looks.append((sandbox.request_count - before, len(report.ready), len(report.deferred)))
+            with dg.instance_for_test() as instance:
+                # A connection left for later keeps its partition: it is listed, only not looked at yet.
+                instance.add_dynamic_partitions(connection_set(Family.COMMERCE), shops)
+                changes = partition_requests(instance, report)
+                assert not [c for c in changes if isinstance(c, dg.DeleteDynamicPartitionsRequest)]
+        # (requests, ready, deferred): the list and two statuses a look, until every connection is known.
+        assert looks == [(3, 2, 3), (3, 4, 1), (2, 5, 0), (1, 5, 0)]
+        with pg_engine.connect() as db:
+            assert db.execute(sa.text("select count(*) from rutter._connections")).scalar_one() == 5
