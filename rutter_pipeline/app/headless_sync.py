@@ -277,7 +277,7 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Run
         success=result.success,
         run_seconds=round(time.monotonic() - started, 3),
         label=request.tags.get(CONNECTION_NAME_TAG, ""),
-        months=len(run_months(dict(request.tags))) or int("|" in str(request.partition_key or "")),
+        months=len(run_months(request.tags)) or int("|" in str(request.partition_key or "")),
     )
     # An incremental pull records its figures on every month partition it wrote, a backfill of several months
     # each month's own (with its `window`): count each connection's pull of an endpoint, or each window, once.

@@ -14,7 +14,7 @@ every sync until it loads.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -269,7 +269,7 @@ def _histories(
     return by_connection
 
 
-def run_months(tags: dict[str, str]) -> list[str]:
+def run_months(tags: Mapping[str, str]) -> list[str]:
     """The months a run targets: its month partition, or every month of its range (`first..last`)."""
     if f"dagster/partition/{MONTH}" in tags:
         return [tags[f"dagster/partition/{MONTH}"]]
