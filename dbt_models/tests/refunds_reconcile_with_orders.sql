@@ -1,5 +1,8 @@
 -- Every order's refunded amount is the sum of its refunds in fct_refunds, and an order the platform marks
 -- refunded has refunds covering at least its merchandise (line items less discounts).
+-- Reads two models: Dagster shows it as a check of fct_refunds (a singular test needs to be told which).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_refunds'}}}) }}
+
 with
 
 orders as (
