@@ -122,7 +122,6 @@ def survey(
     client: RutterClient,
     *,
     engine: sa.Engine | None = None,
-    source: str | None = None,
     max_status_requests: int | None = None,
 ) -> ConnectionReport:
     """Sort the organisation's connections into ready, waiting (not ready yet) and broken; writes nothing.
@@ -136,7 +135,7 @@ def survey(
     request each per tick would spend most of the organisation's rate limit before any data moves. Given
     `max_status_requests`, the connections past it are `deferred`: not recorded, so the next look asks them (a
     first look at thousands of new connections would otherwise wait on the rate limiter past the sensor's time
-    limit). `source` is not read by the survey.
+    limit).
     """
     report = ConnectionReport()
     known: dict[str, LastLook] = {}
@@ -247,9 +246,7 @@ def connection_sensor(
     def _sensor(
         context: dg.SensorEvaluationContext, rutter: RutterResource, warehouse: WarehouseResource
     ) -> dg.SensorResult:
-        report = survey(
-            rutter.client, engine=warehouse.engine, source=source, max_status_requests=STATUS_REQUESTS_PER_TICK
-        )
+        report = survey(rutter.client, engine=warehouse.engine, max_status_requests=STATUS_REQUESTS_PER_TICK)
         record_survey(warehouse.engine, report, source=source or rutter.client.base_url)
         if report.deferred:
             context.log.info(

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import sqlalchemy as sa
 
-from rutter_pipeline.defs.backfills import plan_backfills
+from rutter_pipeline.defs.backfills import plan_all_backfills
 from rutter_pipeline.defs.incremental import incremental_job_name
 from rutter_pipeline.defs.jobs import CONNECTION_TAG, connection_tags
 from rutter_pipeline.defs.partitions import connection_set, month_keys
@@ -78,6 +78,7 @@ def readiness_sensor(
         requests: list[dg.RunRequest] = []
         added: dict[Family, list[str]] = {}
         covered = []
+        ready: list[tuple[Waiting, Connection]] = []
         for waiting in batch:
             connection = listed.get(waiting.connection_id)
             why_not = _not_ready(rutter.client, connection, engine=engine, source=source)
@@ -87,11 +88,16 @@ def readiness_sensor(
                     "the connection sensor will register it once Rutter lists it ready"
                 )
                 covered.append(_settled(waiting, why_not or "not listed by Rutter"))
-                continue
+            else:
+                ready.append((waiting, connection))
+        # One read of each family's partitions and one plan for all of the batch, as the connection sensor does.
+        registered = {family: set(context.instance.get_dynamic_partitions(connection_set(family))) for family in Family}
+        plans = plan_all_backfills(context.instance, engine, connections=[c for _, c in ready], months=months)
+        for waiting, connection in ready:
             for family in connection.families:
-                if connection.id not in context.instance.get_dynamic_partitions(connection_set(family)):
+                if connection.id not in registered[family]:
                     added.setdefault(family, []).append(connection.id)
-            missing = plan_backfills(context.instance, engine, connection=connection, months=months).due
+            missing = plans[connection.id].due
             requests += [_tagged(m.run_request(), Kind.READINESS) for m in missing]
             context.log.info(
                 f"connection {connection.id} ({connection.platform}) announced ready: "
